@@ -1,0 +1,64 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { isLkcError } from '../src/errors.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/**
+ * Every lk-cluster command: owns `--config` and `--json`, and turns any error into one line on stderr and a
+ * non-zero exit, never a stack trace (set LKC_DEBUG=1 to see one).
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    config: Flags.string({
+      char: 'c',
+      description: 'config file (default: $LKC_CONFIG, else ./lk-cluster.yaml)',
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  protected flags!: BaseFlags<T>;
+  protected args!: BaseArgs<T>;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as BaseFlags<T>;
+    this.args = args as BaseArgs<T>;
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err;
+    const debug = Boolean(process.env.LKC_DEBUG);
+    let code = 1;
+    let message: string;
+    if (isLkcError(err)) {
+      code = err.exitCode;
+      message = err.message;
+    } else if (err.oclif?.exit !== undefined) {
+      // Flag and argument parse errors: oclif's text is several lines; the first one says what is wrong.
+      code = 2;
+      message = (err.message ?? String(err)).split('\n')[0]!.trim();
+    } else {
+      message = err.message ?? String(err);
+    }
+    if (this.jsonEnabled()) {
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: isLkcError(err) ? err.code : 'ERROR', message } }, null, 2)}\n`,
+      );
+    } else {
+      // An LkcError's text is written for the operator (config problems already read FILE:LINE:COL: ...).
+      process.stderr.write(isLkcError(err) ? `${message}\n` : `error: ${message.split('\n')[0]}\n`);
+    }
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    return this.exit(code);
+  }
+}

@@ -1,0 +1,83 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'node:net';
+import { freePort } from './ports.js';
+import { collectOutput, exited, spawnTracked, stopProcess } from './processes.js';
+import { waitFor } from './wait.js';
+
+/** A private redis-server on a free port; tests never touch the shared 6379 instance. */
+export interface TestRedis {
+  port: number;
+  address: string;
+  dir: string;
+  process: ChildProcess;
+  /** kill -9 the server. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (empty: nothing is persisted). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(500);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG') || data.toString().startsWith('-NOAUTH'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Starts `redis-server` with `extraArgs` (e.g. ['--requirepass', 'x']) and waits until it answers. */
+export async function startRedis(extraArgs: string[] = [], fixedPort?: number): Promise<TestRedis> {
+  const port = fixedPort ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'lkc-redis-'));
+  let output = { text: () => '' };
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawnTracked('redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...extraArgs,
+    ]);
+    output = collectOutput(child);
+    await waitFor(() => ping(port), { timeoutMs: 10_000, what: `redis-server on port ${port}` });
+    return child;
+  };
+  const handle: TestRedis = {
+    port,
+    address: `127.0.0.1:${port}`,
+    dir,
+    process: await launch(),
+    async kill() {
+      handle.process.kill('SIGKILL');
+      await exited(handle.process);
+    },
+    async restart() {
+      handle.process = await launch();
+    },
+    async stop() {
+      await stopProcess(handle.process, 2000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    output: () => output.text(),
+  };
+  return handle;
+}
