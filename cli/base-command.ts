@@ -1,7 +1,11 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { type LoadedConfig, loadConfig } from '../src/config/load.js';
+import { formatProblem } from '../src/config/problem.js';
 import { isLkcError } from '../src/errors.js';
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 /**
@@ -35,7 +39,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as BaseArgs<T>;
   }
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  /**
+   * Loads the config (--config, else $LKC_CONFIG, else ./lk-cluster.yaml, else defaults) with LKC_* overrides;
+   * prints its warnings to stderr, one line each (not in --json mode). Throws LkcError when it is invalid.
+   */
+  protected async loadConfig(): Promise<LoadedConfig> {
+    const loaded = await loadConfig({ file: (this.flags as { config?: string }).config });
+    if (!this.jsonEnabled()) {
+      for (const warning of loaded.warnings) process.stderr.write(`${formatProblem(warning)}\n`);
+    }
+    return loaded;
+  }
+
+  protected override async catch(
+    err: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
     const debug = Boolean(process.env.LKC_DEBUG);
     let code = 1;

@@ -17,7 +17,13 @@ export interface RedisConfig {
   password?: string;
   db?: number;
   use_tls?: boolean;
-  tls?: { enabled?: boolean; ca_file?: string; cert_file?: string; key_file?: string; insecure_skip_verify?: boolean };
+  tls?: {
+    enabled?: boolean;
+    ca_file?: string;
+    cert_file?: string;
+    key_file?: string;
+    insecure_skip_verify?: boolean;
+  };
   sentinel_master_name?: string;
   sentinel_addresses?: string[];
   sentinel_username?: string;

@@ -1,0 +1,80 @@
+import { isMap, isScalar, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
+import { LkcError } from '../errors.js';
+import type { RegionConfig } from './types.js';
+
+const REGIONS_PATH = ['node_selector', 'regions'];
+
+function parseForEdit(text: string, file: string) {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    throw new LkcError(
+      'CONFIG_INVALID',
+      `${file}: has YAML errors, so it is left as it is; see: lk-cluster config validate ${file}`,
+    );
+  }
+  if (doc.contents !== null && !isMap(doc.contents)) {
+    throw new LkcError('CONFIG_INVALID', `${file}: is not a mapping of keys, so it is left as it is`);
+  }
+  return doc;
+}
+
+function regionName(item: unknown): string | undefined {
+  if (!isMap(item)) return undefined;
+  const name = (item as YAMLMap).get('name', true);
+  return isScalar(name) ? String(name.value) : undefined;
+}
+
+/**
+ * Returns `text` with `region` appended to node_selector.regions (created when absent), keeping comments,
+ * key order and the rest of the formatting. Refuses a name that is already listed (REGION_EXISTS).
+ */
+export function addRegion(text: string, region: RegionConfig, file = 'config'): string {
+  const doc = parseForEdit(text, file);
+  const existing = doc.getIn(REGIONS_PATH, true);
+  const entry = doc.createNode({ name: region.name, lat: region.lat, lon: region.lon });
+  if (isSeq(existing)) {
+    if ((existing as YAMLSeq).items.some((item) => regionName(item) === region.name)) {
+      throw new LkcError(
+        'REGION_EXISTS',
+        `region '${region.name}' is already in ${file}; remove it first to change its coordinates`,
+      );
+    }
+    // A flow list ([...]) stays a flow list; a block list gets a block entry.
+    if (existing.flow) entry.flow = true;
+    existing.items.push(entry);
+  } else if (existing === undefined || (isScalar(existing) && existing.value === null)) {
+    const list = doc.createNode([]) as YAMLSeq;
+    list.items.push(entry);
+    if (doc.contents === null) doc.contents = doc.createNode({}) as never;
+    doc.setIn(REGIONS_PATH, list);
+  } else {
+    throw new LkcError(
+      'CONFIG_INVALID',
+      `${file}: node_selector.regions is not a list, so it is left as it is`,
+    );
+  }
+  return doc.toString();
+}
+
+/** Returns `text` without the region called `name`, keeping everything else; REGION_NOT_FOUND when absent. */
+export function removeRegion(text: string, name: string, file = 'config'): string {
+  const doc = parseForEdit(text, file);
+  const existing = doc.getIn(REGIONS_PATH, true);
+  const index = isSeq(existing)
+    ? (existing as YAMLSeq).items.findIndex((item) => regionName(item) === name)
+    : -1;
+  if (index < 0) {
+    throw new LkcError(
+      'REGION_NOT_FOUND',
+      `region '${name}' is not in ${file} (node_selector.regions); see: lk-cluster regions list`,
+    );
+  }
+  (existing as YAMLSeq).items.splice(index, 1);
+  return doc.toString();
+}
+
+/** Names of the regions listed in a config text (for checks before an edit). */
+export function listedRegionNames(text: string): string[] {
+  const existing = parseDocument(text).getIn(REGIONS_PATH, true);
+  return isSeq(existing) ? existing.items.map(regionName).filter((n): n is string => n !== undefined) : [];
+}
