@@ -1,3 +1,4 @@
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import { LkcError } from '../errors.js';
 import type { RegionConfig } from './types.js';
@@ -56,9 +57,18 @@ export function addRegion(text: string, region: RegionConfig, file = 'config'): 
   return doc.toString();
 }
 
-/** Returns `text` without the region called `name`, keeping everything else; REGION_NOT_FOUND when absent. */
-export function removeRegion(text: string, name: string, file = 'config'): string {
+/**
+ * Returns `text` without the region called `name`, keeping everything else; REGION_NOT_FOUND when absent.
+ * Refuses (unless `force`) to remove the node's own region under regionaware, which would leave the file invalid.
+ */
+export function removeRegion(text: string, name: string, file = 'config', { force = false } = {}): string {
   const doc = parseForEdit(text, file);
+  if (!force && doc.get('region') === name && doc.getIn(['node_selector', 'kind']) === 'regionaware') {
+    throw new LkcError(
+      'BAD_INPUT',
+      `region '${name}' is this node's region and node_selector.kind is regionaware; change region first, or pass --force`,
+    );
+  }
   const existing = doc.getIn(REGIONS_PATH, true);
   const index = isSeq(existing)
     ? (existing as YAMLSeq).items.findIndex((item) => regionName(item) === name)
@@ -77,4 +87,25 @@ export function removeRegion(text: string, name: string, file = 'config'): strin
 export function listedRegionNames(text: string): string[] {
   const existing = parseDocument(text).getIn(REGIONS_PATH, true);
   return isSeq(existing) ? existing.items.map(regionName).filter((n): n is string => n !== undefined) : [];
+}
+
+/**
+ * Applies `edit` to a config file in place: reads it, writes the result to a temporary file beside it with
+ * the same mode, and renames it over the original, so a crash never leaves half a file.
+ */
+export async function editConfigFile(file: string, edit: (text: string) => string): Promise<void> {
+  let text: string;
+  let mode: number;
+  try {
+    text = await readFile(file, 'utf8');
+    mode = (await stat(file)).mode & 0o777;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new LkcError('CONFIG_NOT_FOUND', `${file}: no such config file`);
+    throw err;
+  }
+  const edited = edit(text);
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, edited, { mode });
+  await rename(temporary, file);
 }

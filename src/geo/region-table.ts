@@ -1,4 +1,7 @@
-import { builtinRegion, CLOUD_REGIONS } from './cloud-regions.js';
+import { didYouMean } from '../config/did-you-mean.js';
+import type { Config } from '../config/types.js';
+import { LkcError } from '../errors.js';
+import { builtinRegion, CLOUD_REGIONS, type CloudRegion } from './cloud-regions.js';
 import { type Coordinates, haversineKm } from './haversine.js';
 
 /** A named region with coordinates (the shape of node_selector.regions entries). */
@@ -46,4 +49,76 @@ export function parseCoordinates(text: string): Coordinates | undefined {
   const lon = Number(match[2]);
   if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return undefined;
   return { lat, lon };
+}
+
+/**
+ * A place named on the command line: `lat,lon`, else a region of `table`, else a built-in cloud region.
+ * Undefined when it is none of these.
+ */
+export function resolvePlace(text: string, table: readonly Region[]): Region | undefined {
+  const coordinates = parseCoordinates(text);
+  if (coordinates) return { name: text.replace(/\s+/g, ''), ...coordinates };
+  return findRegion(text, table);
+}
+
+const metres = (km: number): number => Math.round(km * 1000) / 1000;
+
+function unknownPlace(text: string, table: readonly Region[]): LkcError {
+  const names = [...table.map((r) => r.name), ...CLOUD_REGIONS.map((r) => r.name)];
+  const near = didYouMean(text, names);
+  return new LkcError(
+    'REGION_NOT_FOUND',
+    `unknown region '${text}': it is neither in node_selector.regions nor built in; ` +
+      `${near ? `did you mean '${near}'? Else ` : ''}give lat,lon, or see: lk-cluster regions list --builtin`,
+  );
+}
+
+/** The great-circle distance between two places named on the command line (see resolvePlace). */
+export function placeDistance(
+  a: string,
+  b: string,
+  table: readonly Region[],
+): { from: Region; to: Region; distance_km: number } {
+  const from = resolvePlace(a, table);
+  if (!from) throw unknownPlace(a, table);
+  const to = resolvePlace(b, table);
+  if (!to) throw unknownPlace(b, table);
+  return { from, to, distance_km: metres(haversineKm(from, to)) };
+}
+
+/** One row of `regions list`: a region, its distance from the origin and, for built-in ones, where it is. */
+export interface RegionRow extends RegionDistance {
+  provider?: CloudRegion['provider'];
+  location?: string;
+}
+
+/**
+ * The configured regions (or, with `builtin`, the built-in cloud table), nearest first from `from` or the
+ * config's region. The origin is null when there is no region to measure from.
+ */
+export function listRegions(
+  config: Pick<Config, 'region' | 'node_selector'>,
+  { builtin = false, from }: { builtin?: boolean; from?: string } = {},
+): { origin: Region | null; regions: RegionRow[] } {
+  const configured = config.node_selector.regions;
+  let origin: Region | undefined;
+  if (from !== undefined) {
+    origin = resolvePlace(from, configured);
+    if (!origin) throw unknownPlace(from, configured);
+  } else if (config.region) {
+    origin = findRegion(config.region, configured);
+  }
+  const rows = nearestFirst(builtin ? CLOUD_REGIONS : configured, origin).map((row): RegionRow => {
+    const out: RegionRow = {
+      ...row,
+      ...(row.distance_km !== undefined ? { distance_km: metres(row.distance_km) } : {}),
+    };
+    if (builtin) {
+      const known = builtinRegion(row.name)!;
+      out.provider = known.provider;
+      out.location = known.location;
+    }
+    return out;
+  });
+  return { origin: origin ?? null, regions: rows };
 }

@@ -1,0 +1,60 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { checkConfigFile, resolveConfigPath } from '../../src/config/load.js';
+import { type ConfigProblem, formatProblem } from '../../src/config/problem.js';
+import { summarizeConfig } from '../../src/config/summary.js';
+import { LkcError } from '../../src/errors.js';
+
+const problemJson = ({ file, line, column, path, message }: ConfigProblem) => ({
+  file,
+  line,
+  column,
+  path,
+  message,
+});
+
+export default class ConfigValidate extends BaseCommand<typeof ConfigValidate> {
+  static override description =
+    'Check a config file: YAML syntax, the schema, and the rules between keys; print every problem as FILE:LINE:COL';
+
+  static override examples = [
+    { command: '<%= config.bin %> config validate lk-cluster.yaml', description: 'check a file' },
+    { command: '<%= config.bin %> config validate --json', description: 'check ./lk-cluster.yaml, as JSON' },
+  ];
+
+  static override args = {
+    file: Args.string({
+      description: 'config file (default: --config, $LKC_CONFIG, else ./lk-cluster.yaml)',
+    }),
+  };
+
+  public async run(): Promise<unknown> {
+    const file = this.args.file ?? resolveConfigPath(this.flags.config);
+    if (!file) {
+      throw new LkcError(
+        'CONFIG_NOT_FOUND',
+        'no config file to validate: pass FILE or --config, set LKC_CONFIG, or create ./lk-cluster.yaml with: lk-cluster config init',
+      );
+    }
+    const result = await checkConfigFile(file);
+    const valid = result.config !== undefined;
+    if (this.jsonEnabled()) {
+      const report = {
+        valid,
+        file,
+        errors: result.errors.map(problemJson),
+        warnings: result.warnings.map(problemJson),
+      };
+      if (valid) return report;
+      this.logJson(report);
+      return this.exit(1);
+    }
+    for (const warning of result.warnings) process.stderr.write(`${formatProblem(warning)}\n`);
+    if (!result.config) {
+      for (const error of result.errors) process.stderr.write(`${formatProblem(error)}\n`);
+      return this.exit(1);
+    }
+    this.log(`${file}: valid (${summarizeConfig(result.config)})`);
+    return undefined;
+  }
+}
