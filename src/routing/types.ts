@@ -47,6 +47,8 @@ export interface NodeView extends NodeRecord {
   alive: boolean;
   /** Milliseconds left on the lease (0 when dead). */
   lease_ms_left: number;
+  /** Milliseconds since the lease was last renewed; null when dead. */
+  lease_age_ms: number | null;
 }
 
 /** One node's line in a placement explanation. */
@@ -61,6 +63,8 @@ export interface NodeVerdict {
   sysload: number;
   cpu_load: number;
   rooms: number;
+  /** Rooms claimed on the node in the last few seconds, counted against its load. */
+  recent_placements: number;
   eligible: boolean;
   /** Why the node was or was not eligible, in an operator's words. */
   reason: string;
@@ -84,6 +88,8 @@ export interface PlaceOptions {
   dryRun?: boolean;
   /** Pin the room to this node when it is live and serving (CreateRoom's node_id). */
   nodeId?: string;
+  /** Fill `explanation.nodes` with every node's verdict (costs a pass over every node; off by default). */
+  explain?: boolean;
 }
 
 export interface Placement {
@@ -91,6 +97,9 @@ export interface Placement {
   node: NodeView;
   /** True when this call mapped the room; false when it was already mapped (sticky). */
   claimed: boolean;
+  /** True when the room was already on a live node and stays there. */
+  sticky: boolean;
+  /** Always carries the rule; `nodes` is filled only when `explain` was asked for. */
   explanation: PlacementExplanation;
 }
 
@@ -137,6 +146,8 @@ export interface Router {
   assertRoom(room: string, nodeId: string): Promise<string>;
   /** room name -> node id */
   listRoomNodes(): Promise<Map<string, string>>;
+  /** The rooms mapped to one node. */
+  listNodeRooms(nodeId: string): Promise<string[]>;
 
   putRoom(room: RoomRecord): Promise<void>;
   getRoom(name: string): Promise<RoomRecord | undefined>;

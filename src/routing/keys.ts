@@ -1,0 +1,77 @@
+import { LkcError } from '../errors.js';
+
+/** The default key prefix: one Redis Cluster hash tag, so every key of the cluster lives in one slot. */
+export const DEFAULT_KEY_PREFIX = '{lkc}:';
+
+/** The names of every Redis key and channel lk-cluster uses, all under one prefix. */
+export interface RoutingKeys {
+  prefix: string;
+  /** hash: node id -> JSON node record */
+  nodes: string;
+  /** hash: node id -> state; read by the Lua scripts without decoding JSON */
+  nodeState: string;
+  /** counter bumped by every node write, so a router can fetch only what changed since it last looked */
+  nodeVersion: string;
+  /** zset: node id -> node version of its last write */
+  nodeUpdates: string;
+  /** zset: node id -> node version at which it was unregistered (tombstones, pruned) */
+  nodeRemoved: string;
+  /** highest tombstone version pruned: a router that last looked before it must reload everything */
+  nodeRemovedFloor: string;
+  /** hash: room name -> node id, written only by the placement scripts */
+  roomNode: string;
+  /** hash: room name -> JSON room record */
+  rooms: string;
+  /** counter bumped by every claim */
+  placementVersion: string;
+  /** zset: node id -> placement version of its last claim */
+  recentTouched: string;
+  /** string with PX TTL: the node's liveness lease */
+  alive(nodeId: string): string;
+  /** counter with a short TTL: rooms claimed on the node in the current window */
+  recent(nodeId: string): string;
+  /** set: the rooms mapped to the node */
+  nodeRooms(nodeId: string): string;
+  /** pub/sub channel of one node */
+  channel(nodeId: string): string;
+}
+
+/** Key names under `prefix`; the Lua scripts build the per-node names the same way from the prefix. */
+export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
+  return {
+    prefix,
+    nodes: `${prefix}nodes`,
+    nodeState: `${prefix}node_state`,
+    nodeVersion: `${prefix}node_version`,
+    nodeUpdates: `${prefix}node_updates`,
+    nodeRemoved: `${prefix}node_removed`,
+    nodeRemovedFloor: `${prefix}node_removed_floor`,
+    roomNode: `${prefix}room_node`,
+    rooms: `${prefix}rooms`,
+    placementVersion: `${prefix}placement_version`,
+    recentTouched: `${prefix}recent_touched`,
+    alive: (id) => `${prefix}alive:${id}`,
+    recent: (id) => `${prefix}recent:${id}`,
+    nodeRooms: (id) => `${prefix}node_rooms:${id}`,
+    channel: (id) => `${prefix}node:${id}`,
+  };
+}
+
+/** The hash tag of a prefix (`lkc` in `{lkc}:`), or undefined when it has none. */
+export function hashTag(prefix: string): string | undefined {
+  const open = prefix.indexOf('{');
+  if (open < 0) return undefined;
+  const close = prefix.indexOf('}', open + 1);
+  if (close <= open + 1) return undefined;
+  return prefix.slice(open + 1, close);
+}
+
+/** Refuses a prefix without a hash tag when the keys must share one Redis Cluster slot. */
+export function assertClusterSafePrefix(prefix: string): void {
+  if (hashTag(prefix) === undefined) {
+    throw new LkcError(
+      'CONFIG_INVALID',
+      `redis.key_prefix "${prefix}" has no hash tag: on Redis Cluster the placement scripts need every key in one slot; use a prefix like "{lkc}:"`,
+    );
+  }
+}

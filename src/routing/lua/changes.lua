@@ -1,0 +1,32 @@
+-- What changed since a router last looked, read atomically so a cached view never misses a write:
+-- node records written after node version ARGV[2] (with their lease ms left and lease ttl), nodes removed
+-- after it, and recent-placement counters of nodes claimed on after placement version ARGV[3].
+-- Returns {node_version, removed_floor, placement_version, {id, json, pttl, ttl, ...}, {id, ...},
+--          {id, count, pttl, ...}}
+-- KEYS[1] nodes  KEYS[2] node_version  KEYS[3] node_updates  KEYS[4] node_removed  KEYS[5] node_removed_floor
+-- KEYS[6] placement_version  KEYS[7] recent_touched
+-- ARGV[1] prefix  ARGV[2] since node version  ARGV[3] since placement version
+local prefix = ARGV[1]
+local nodeVersion = tonumber(redis.call('GET', KEYS[2]) or '0')
+local floor = tonumber(redis.call('GET', KEYS[5]) or '0')
+local placementVersion = tonumber(redis.call('GET', KEYS[6]) or '0')
+local updated = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[2], '+inf')) do
+  local record = redis.call('HGET', KEYS[1], id)
+  if record then
+    local lease = prefix .. 'alive:' .. id
+    updated[#updated + 1] = id
+    updated[#updated + 1] = record
+    updated[#updated + 1] = redis.call('PTTL', lease)
+    updated[#updated + 1] = redis.call('GET', lease) or '0'
+  end
+end
+local removed = redis.call('ZRANGEBYSCORE', KEYS[4], '(' .. ARGV[2], '+inf')
+local recent = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[7], '(' .. ARGV[3], '+inf')) do
+  local key = prefix .. 'recent:' .. id
+  recent[#recent + 1] = id
+  recent[#recent + 1] = redis.call('GET', key) or '0'
+  recent[#recent + 1] = redis.call('PTTL', key)
+end
+return {nodeVersion, floor, placementVersion, updated, removed, recent}

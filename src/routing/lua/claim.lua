@@ -1,0 +1,54 @@
+-- Places a room atomically. An existing mapping to a node whose lease is alive and whose state is serving or
+-- draining is kept (sticky). Otherwise the room goes to the chosen node, but only if that node's lease is
+-- alive, it is serving, and it has room left under max_rooms counting rooms claimed in the current window.
+-- Returns {outcome, holder, recent, recent_ttl_ms}; outcome is one of
+--   held           the room stays on holder
+--   claimed        the room is now on holder (the chosen node)
+--   none           no live holder and no node was chosen (lookup only)
+--   chosen_dead    the chosen node's lease has expired
+--   chosen_state   the chosen node is not serving
+--   chosen_full    the chosen node reached max_rooms in this window
+-- KEYS[1] room_node  KEYS[2] node_state  KEYS[3] placement_version  KEYS[4] recent_touched
+-- ARGV[1] prefix  ARGV[2] room  ARGV[3] chosen node id ('' = lookup only)  ARGV[4] window ms
+-- ARGV[5] rooms the chosen node may still take (-1 = no limit)
+local prefix = ARGV[1]
+local room = ARGV[2]
+local holder = redis.call('HGET', KEYS[1], room)
+if holder then
+  if redis.call('EXISTS', prefix .. 'alive:' .. holder) == 1 then
+    local state = redis.call('HGET', KEYS[2], holder)
+    if state == 'serving' or state == 'draining' then
+      return {'held', holder, 0, 0}
+    end
+  end
+end
+local chosen = ARGV[3]
+if chosen == '' then
+  return {'none', '', 0, 0}
+end
+if redis.call('EXISTS', prefix .. 'alive:' .. chosen) == 0 then
+  return {'chosen_dead', chosen, 0, 0}
+end
+if redis.call('HGET', KEYS[2], chosen) ~= 'serving' then
+  return {'chosen_state', chosen, 0, 0}
+end
+local recentKey = prefix .. 'recent:' .. chosen
+local allowance = tonumber(ARGV[5])
+if allowance >= 0 then
+  local recent = tonumber(redis.call('GET', recentKey) or '0')
+  if recent >= allowance then
+    return {'chosen_full', chosen, recent, redis.call('PTTL', recentKey)}
+  end
+end
+redis.call('HSET', KEYS[1], room, chosen)
+if holder then
+  redis.call('SREM', prefix .. 'node_rooms:' .. holder, room)
+end
+redis.call('SADD', prefix .. 'node_rooms:' .. chosen, room)
+local recent = redis.call('INCR', recentKey)
+if recent == 1 then
+  redis.call('PEXPIRE', recentKey, ARGV[4])
+end
+local version = redis.call('INCR', KEYS[3])
+redis.call('ZADD', KEYS[4], version, chosen)
+return {'claimed', chosen, recent, redis.call('PTTL', recentKey)}

@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../config/types.js';
+import { LkcError } from '../errors.js';
+import { assertClusterSafePrefix } from './keys.js';
+
+/** A connection to a standalone, Sentinel-managed or clustered Redis. */
+export type RedisClient = Redis | Cluster;
+
+export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
+
+export interface RedisConnectOptions {
+  /** Give up on the first connection after this long (an unreachable or silent Redis never hangs a command). */
+  connectTimeoutMs?: number;
+  /** Fail a command that gets no answer within this long; unset: commands wait for reconnection. */
+  commandTimeoutMs?: number;
+  /** Reconnection attempts a queued command survives before it fails. */
+  maxRetriesPerRequest?: number;
+  /** Connection errors after the first connect (messages from ioredis; they never carry a password). */
+  onError?: (message: string) => void;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/** Reconnection delay: doubles from 100 ms, capped at 2 s, forever (a node outlives Redis restarts). */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(100 * 2 ** Math.max(0, attempt - 1), 2_000);
+}
+
+/** Which of the three Redis setups the config describes (Cluster wins, then Sentinel). */
+export function redisMode(config: RedisConfig): RedisMode {
+  if (config.cluster_addresses?.length) return 'cluster';
+  if (config.sentinel_master_name && config.sentinel_addresses?.length) return 'sentinel';
+  return 'standalone';
+}
+
+/** Where the config points, for messages: addresses only, never credentials. */
+export function describeRedis(config: RedisConfig): string {
+  switch (redisMode(config)) {
+    case 'cluster':
+      return `redis cluster ${config.cluster_addresses!.join(', ')}`;
+    case 'sentinel':
+      return `redis sentinel master "${config.sentinel_master_name}" via ${config.sentinel_addresses!.join(', ')}`;
+    default:
+      return `redis at ${config.address ?? '127.0.0.1:6379'}`;
+  }
+}
+
+/** Splits "host:port" (or "[v6]:port", or "host" for port 6379). */
+export function parseAddress(address: string): { host: string; port: number } {
+  const trimmed = address.trim().replace(/^rediss?:\/\//, '');
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(trimmed);
+  if (v6) return { host: v6[1]!, port: v6[2] ? Number(v6[2]) : 6379 };
+  const colon = trimmed.lastIndexOf(':');
+  if (colon < 0) return { host: trimmed, port: 6379 };
+  const port = Number(trimmed.slice(colon + 1));
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new LkcError(
+      'CONFIG_INVALID',
+      `redis address "${address}" has no valid port: write it as host:port`,
+    );
+  }
+  return { host: trimmed.slice(0, colon), port };
+}
+
+function tlsOptions(config: RedisConfig): ConnectionOptions | undefined {
+  if (!config.use_tls && !config.tls?.enabled) return undefined;
+  const tls = config.tls ?? {};
+  const read = (file: string | undefined, what: string): Buffer | undefined => {
+    if (!file) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new LkcError(
+        'CONFIG_INVALID',
+        `redis.tls.${what} ${file} cannot be read: ${(err as Error).message}`,
+      );
+    }
+  };
+  return {
+    ca: read(tls.ca_file, 'ca_file'),
+    cert: read(tls.cert_file, 'cert_file'),
+    key: read(tls.key_file, 'key_file'),
+    rejectUnauthorized: !tls.insecure_skip_verify,
+  };
+}
+
+/** Builds an ioredis client for the config without connecting yet. */
+export function createRedisClient(config: RedisConfig, options: RedisConnectOptions = {}): RedisClient {
+  const connectTimeout = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const common: RedisOptions = {
+    username: config.username || undefined,
+    password: config.password || undefined,
+    tls: tlsOptions(config),
+    lazyConnect: true,
+    connectTimeout,
+    commandTimeout: options.commandTimeoutMs,
+    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3,
+  };
+  const mode = redisMode(config);
+  if (mode === 'cluster') {
+    assertClusterSafePrefix(config.key_prefix);
+    const clusterOptions: ClusterOptions = {
+      lazyConnect: true,
+      redisOptions: { ...common, lazyConnect: undefined },
+      clusterRetryStrategy: reconnectDelay,
+      slotsRefreshTimeout: connectTimeout,
+      enableOfflineQueue: true,
+    };
+    return new Cluster(config.cluster_addresses!.map(parseAddress), clusterOptions);
+  }
+  if (mode === 'sentinel') {
+    return new Redis({
+      ...common,
+      retryStrategy: reconnectDelay,
+      db: config.db ?? 0,
+      name: config.sentinel_master_name,
+      sentinels: config.sentinel_addresses!.map(parseAddress),
+      sentinelUsername: config.sentinel_username || undefined,
+      sentinelPassword: config.sentinel_password || undefined,
+      sentinelRetryStrategy: reconnectDelay,
+      enableTLSForSentinelMode: Boolean(common.tls),
+    });
+  }
+  return new Redis({
+    ...common,
+    retryStrategy: reconnectDelay,
+    ...parseAddress(config.address ?? '127.0.0.1:6379'),
+    db: config.db ?? 0,
+  });
+}
+
+const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username|AUTH failed|NOPERM/i;
+
+/**
+ * Connects to the Redis the config describes and waits until it answers, at most `connectTimeoutMs`: a Redis
+ * that is down, unreachable or silent fails with one line naming where it was looked for.
+ */
+export async function connectRedis(
+  config: RedisConfig,
+  options: RedisConnectOptions = {},
+): Promise<RedisClient> {
+  const client = createRedisClient(config, options);
+  await waitUntilReady(client, describeRedis(config), options);
+  return client;
+}
+
+/** Connects a lazily created client (e.g. a `duplicate()` for pub/sub) and waits until it answers. */
+export async function waitUntilReady(
+  client: RedisClient,
+  where: string,
+  options: RedisConnectOptions = {},
+): Promise<void> {
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  let lastError = '';
+  await new Promise<void>((resolve, reject) => {
+    const fail = (why: string) => {
+      cleanup();
+      client.disconnect();
+      reject(new LkcError('REDIS_UNAVAILABLE', `cannot reach ${where}: ${why}`, { exitCode: 1 }));
+    };
+    const onError = (err: Error) => {
+      lastError = err.message;
+      if (AUTH_FAILURE.test(err.message)) fail(`${err.message} (check the redis username and password)`);
+    };
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const onEnd = () => fail(lastError || 'connection closed');
+    const timer = setTimeout(
+      () =>
+        fail(
+          `${lastError || 'no answer'} (gave up after ${timeoutMs / 1000} s; is it running and reachable?)`,
+        ),
+      timeoutMs,
+    );
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off('error', onError);
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+    };
+    client.on('error', onError);
+    client.once('ready', onReady);
+    client.once('end', onEnd);
+    client.connect().catch((err: Error) => {
+      lastError = err.message;
+    });
+  });
+  // After the first connect ioredis reconnects on its own; errors only need reporting, never crash the process.
+  client.on('error', (err: Error) => options.onError?.(err.message));
+}

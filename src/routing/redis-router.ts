@@ -1,0 +1,379 @@
+import type { Config } from '../config/types.js';
+import { isLkcError, LkcError } from '../errors.js';
+import { ClusterView, type ViewChanges } from './cluster-view.js';
+import { type RoutingKeys, routingKeys } from './keys.js';
+import {
+  type ClaimOutcome,
+  type ClaimResult,
+  checkRoomName,
+  placeRoomWith,
+  RECENT_WINDOW_MS,
+} from './placement.js';
+import {
+  connectRedis,
+  describeRedis,
+  type RedisClient,
+  type RedisConnectOptions,
+  waitUntilReady,
+} from './redis-connect.js';
+import { RoutingScripts } from './scripts.js';
+import type {
+  BusHandler,
+  NodeRecord,
+  NodeView,
+  Placement,
+  PlaceOptions,
+  RoomRecord,
+  Router,
+} from './types.js';
+
+export interface RedisRouterOptions extends RedisConnectOptions {
+  /** How often a placing router's view of the nodes catches up with Redis, in the background. */
+  viewRefreshMs?: number;
+  /** A placement refreshes the view first when it is older than this (the background refresh fell behind). */
+  maxViewAgeMs?: number;
+  /** How long a claimed room counts against its node's load (until its stats report it). */
+  recentWindowMs?: number;
+  /** Removed-node tombstones kept so routers can catch up incrementally. */
+  keepTombstones?: number;
+}
+
+const DEFAULT_VIEW_REFRESH_MS = 500;
+const CLOSE_TIMEOUT_MS = 1_000;
+
+const CONNECTION_FAILURE =
+  /max retries|MaxRetriesPerRequest|Connection is closed|Command timed out|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|CLUSTERDOWN|None of startup nodes|Failed to refresh slots/i;
+
+/**
+ * The cluster router: node records, leases, room mappings and the message bus in Redis (standalone, Sentinel
+ * or Cluster). Placement selects over a cached view of the nodes and claims with one Lua script.
+ */
+export class RedisRouter implements Router {
+  readonly kind = 'redis' as const;
+  readonly keys: RoutingKeys;
+  private readonly scripts: RoutingScripts;
+  private readonly view: ClusterView;
+  private readonly where: string;
+  private readonly leaseTtlMs: number;
+  private readonly recentWindowMs: number;
+  private readonly viewRefreshMs: number;
+  private readonly maxViewAgeMs: number;
+  private refreshTimer?: NodeJS.Timeout;
+  private subscriber?: RedisClient;
+  private subscriberReady?: Promise<RedisClient>;
+  private readonly handlers = new Map<string, Set<BusHandler>>();
+  private closed = false;
+
+  /** Connects to the Redis of `config.redis` (bounded wait) and returns a router over it. */
+  static async connect(config: Config, options: RedisRouterOptions = {}): Promise<RedisRouter> {
+    if (!config.redis) throw new LkcError('NO_REDIS', 'no redis configured');
+    const client = await connectRedis(config.redis, options);
+    return new RedisRouter(client, config, options);
+  }
+
+  constructor(
+    readonly client: RedisClient,
+    private readonly config: Config,
+    private readonly options: RedisRouterOptions = {},
+  ) {
+    this.keys = routingKeys(config.redis?.key_prefix);
+    this.where = config.redis ? describeRedis(config.redis) : 'redis';
+    this.scripts = new RoutingScripts(client);
+    this.leaseTtlMs = Math.max(1, Math.round(config.node_stats.lease_ttl * 1000));
+    this.recentWindowMs = options.recentWindowMs ?? RECENT_WINDOW_MS;
+    this.viewRefreshMs = options.viewRefreshMs ?? DEFAULT_VIEW_REFRESH_MS;
+    this.maxViewAgeMs = options.maxViewAgeMs ?? this.viewRefreshMs * 4;
+    this.view = new ClusterView((n, p) => this.fetchChanges(n, p), config.node_selector);
+  }
+
+  // ---- node registry
+
+  async registerNode(node: NodeRecord): Promise<void> {
+    await this.writeNode(node);
+  }
+
+  async heartbeat(node: NodeRecord): Promise<boolean> {
+    return (await this.writeNode(node)) === 1;
+  }
+
+  private async writeNode(node: NodeRecord): Promise<number> {
+    const k = this.keys;
+    const { recent_placements: _, ...stats } = node.stats;
+    const record = JSON.stringify({ ...node, stats });
+    const existed = await this.guard(
+      this.scripts.run<number>(
+        'heartbeat',
+        [k.nodes, k.nodeState, k.nodeVersion, k.nodeUpdates, k.nodeRemoved],
+        [k.prefix, node.id, record, node.state, this.leaseTtlMs],
+      ),
+    );
+    this.view.invalidate();
+    return existed;
+  }
+
+  async unregisterNode(nodeId: string): Promise<void> {
+    const k = this.keys;
+    await this.guard(
+      this.scripts.run<number>(
+        'unregister',
+        [
+          k.nodes,
+          k.nodeState,
+          k.nodeVersion,
+          k.nodeUpdates,
+          k.nodeRemoved,
+          k.nodeRemovedFloor,
+          k.roomNode,
+          k.rooms,
+          k.recentTouched,
+        ],
+        [k.prefix, nodeId, this.options.keepTombstones ?? 1024],
+      ),
+    );
+    this.view.invalidate();
+  }
+
+  async listNodes(): Promise<NodeView[]> {
+    await this.guard(this.view.refresh());
+    return this.view.views();
+  }
+
+  async getNode(nodeId: string): Promise<NodeView | undefined> {
+    const k = this.keys;
+    const results = await this.guard(
+      this.client
+        .pipeline()
+        .hget(k.nodes, nodeId)
+        .pttl(k.alive(nodeId))
+        .get(k.alive(nodeId))
+        .get(k.recent(nodeId))
+        .exec(),
+    );
+    const [record, leftMs, ttl, recent] = (results ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return value;
+    }) as [string | null, number, string | null, string | null];
+    if (!record) return undefined;
+    const parsed = JSON.parse(record) as NodeRecord;
+    const alive = leftMs !== -2;
+    const ttlMs = Number(ttl ?? 0);
+    const left = leftMs === -1 ? ttlMs : Math.max(0, leftMs);
+    return {
+      ...parsed,
+      stats: { ...parsed.stats, recent_placements: Number(recent ?? 0) },
+      alive,
+      lease_ms_left: alive ? left : 0,
+      lease_age_ms: alive && ttlMs > 0 ? Math.max(0, ttlMs - left) : null,
+    };
+  }
+
+  private async fetchChanges(sinceNode: number, sincePlacement: number): Promise<ViewChanges> {
+    const k = this.keys;
+    const raw = await this.guard(
+      this.scripts.run<[number, number, number, Array<string | number>, string[], Array<string | number>]>(
+        'changes',
+        [
+          k.nodes,
+          k.nodeVersion,
+          k.nodeUpdates,
+          k.nodeRemoved,
+          k.nodeRemovedFloor,
+          k.placementVersion,
+          k.recentTouched,
+        ],
+        [k.prefix, sinceNode, sincePlacement],
+      ),
+    );
+    const [nodeVersion, removedFloor, placementVersion, flatUpdated, removed, flatRecent] = raw;
+    const updated: ViewChanges['updated'] = [];
+    for (let i = 0; i < flatUpdated.length; i += 4) {
+      updated.push({
+        id: String(flatUpdated[i]),
+        json: String(flatUpdated[i + 1]),
+        leaseMsLeft: Number(flatUpdated[i + 2]),
+        leaseTtlMs: Number(flatUpdated[i + 3]),
+      });
+    }
+    const recent: ViewChanges['recent'] = [];
+    for (let i = 0; i < flatRecent.length; i += 3) {
+      recent.push({
+        id: String(flatRecent[i]),
+        count: Number(flatRecent[i + 1]),
+        msLeft: Number(flatRecent[i + 2]),
+      });
+    }
+    return {
+      nodeVersion: Number(nodeVersion),
+      removedFloor: Number(removedFloor),
+      placementVersion: Number(placementVersion),
+      updated,
+      removed,
+      recent,
+    };
+  }
+
+  // ---- placement
+
+  async placeRoom(room: string, options: PlaceOptions = {}): Promise<Placement> {
+    this.startRefreshing();
+    await this.guard(this.view.ensureFresh(this.maxViewAgeMs));
+    return placeRoomWith(
+      {
+        prepared: () => this.view.preparedNodes(),
+        claim: (name, chosen, allowance) => this.claim(name, chosen, allowance),
+        node: async (id) => this.view.view(id) ?? (await this.getNode(id)),
+        learn: (result) => this.view.learn(result),
+        refresh: () => this.guard(this.view.refresh()),
+      },
+      room,
+      this.config.region,
+      options,
+    );
+  }
+
+  private async claim(room: string, chosen: string, allowance: number): Promise<ClaimResult> {
+    const k = this.keys;
+    const [outcome, nodeId, recent, recentTtlMs] = await this.guard(
+      this.scripts.run<[ClaimOutcome, string, number, number]>(
+        'claim',
+        [k.roomNode, k.nodeState, k.placementVersion, k.recentTouched],
+        [k.prefix, room, chosen, this.recentWindowMs, allowance],
+      ),
+    );
+    return { outcome, nodeId, recent: Number(recent), recentTtlMs: Number(recentTtlMs) };
+  }
+
+  // The background refresh keeps placements free of extra round trips; only routers that place run it.
+  private startRefreshing(): void {
+    if (this.refreshTimer || this.closed) return;
+    this.refreshTimer = setInterval(() => {
+      this.view
+        .refresh()
+        .catch((err: Error) => this.options.onError?.(`refreshing the node view: ${err.message}`));
+    }, this.viewRefreshMs);
+    this.refreshTimer.unref();
+  }
+
+  async getRoomNode(room: string): Promise<string | undefined> {
+    return (await this.guard(this.client.hget(this.keys.roomNode, room))) ?? undefined;
+  }
+
+  async releaseRoom(room: string, nodeId: string): Promise<boolean> {
+    const k = this.keys;
+    return (
+      (await this.guard(this.scripts.run<number>('release', [k.roomNode], [k.prefix, room, nodeId]))) === 1
+    );
+  }
+
+  async assertRoom(room: string, nodeId: string): Promise<string> {
+    checkRoomName(room);
+    const k = this.keys;
+    return this.guard(this.scripts.run<string>('assert', [k.roomNode], [k.prefix, room, nodeId]));
+  }
+
+  async listRoomNodes(): Promise<Map<string, string>> {
+    const all = await this.guard(this.client.hgetall(this.keys.roomNode));
+    return new Map(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  async listNodeRooms(nodeId: string): Promise<string[]> {
+    return (await this.guard(this.client.smembers(this.keys.nodeRooms(nodeId)))).sort();
+  }
+
+  // ---- room records
+
+  async putRoom(room: RoomRecord): Promise<void> {
+    await this.guard(this.client.hset(this.keys.rooms, room.name, JSON.stringify(room)));
+  }
+
+  async getRoom(name: string): Promise<RoomRecord | undefined> {
+    const json = await this.guard(this.client.hget(this.keys.rooms, name));
+    return json ? (JSON.parse(json) as RoomRecord) : undefined;
+  }
+
+  async listRooms(): Promise<RoomRecord[]> {
+    const values = await this.guard(this.client.hvals(this.keys.rooms));
+    return values.map((json) => JSON.parse(json) as RoomRecord).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async deleteRoom(name: string, nodeId: string): Promise<void> {
+    const k = this.keys;
+    await this.guard(this.scripts.run<number>('deleteRoom', [k.roomNode, k.rooms], [name, nodeId]));
+  }
+
+  // ---- bus
+
+  async publish(nodeId: string, message: string): Promise<void> {
+    await this.guard(this.client.publish(this.keys.channel(nodeId), message));
+  }
+
+  async subscribe(nodeId: string, handler: BusHandler): Promise<() => Promise<void>> {
+    const channel = this.keys.channel(nodeId);
+    const subscriber = await this.subscriberConnection();
+    let set = this.handlers.get(channel);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+      await this.guard(subscriber.subscribe(channel));
+    }
+    set.add(handler);
+    return async () => {
+      const current = this.handlers.get(channel);
+      if (!current?.delete(handler) || current.size > 0) return;
+      this.handlers.delete(channel);
+      if (!this.closed) await this.guard(subscriber.unsubscribe(channel));
+    };
+  }
+
+  // A subscribed connection cannot run other commands, so the bus gets its own.
+  private subscriberConnection(): Promise<RedisClient> {
+    if (!this.subscriberReady) {
+      const subscriber = this.client.duplicate();
+      this.subscriber = subscriber;
+      subscriber.on('message', (channel: string, message: string) => {
+        for (const handler of this.handlers.get(channel) ?? []) handler(message);
+      });
+      this.subscriberReady = waitUntilReady(subscriber, this.where, this.options).then(() => subscriber);
+    }
+    return this.subscriberReady;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    await Promise.all([this.client, this.subscriber].filter((c) => c !== undefined).map((c) => quit(c)));
+  }
+
+  // An ioredis connection failure becomes one line naming the Redis, like every other error an operator meets.
+  private async guard<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await promise;
+    } catch (err) {
+      if (isLkcError(err)) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      if (
+        CONNECTION_FAILURE.test(message) ||
+        (err instanceof Error && err.name === 'MaxRetriesPerRequestError')
+      ) {
+        throw new LkcError('REDIS_UNAVAILABLE', `lost ${this.where}: ${message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+}
+
+async function quit(client: RedisClient): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.quit().catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}

@@ -1,0 +1,34 @@
+import type { RegionConfig } from '../config/types.js';
+import { LkcError } from '../errors.js';
+import type { PlacementExplanation } from '../routing/types.js';
+
+/** No node can take a new room; the message says why, the explanation (when asked for) shows every node. */
+export class NoAvailableNodesError extends LkcError {
+  explanation?: PlacementExplanation;
+
+  constructor(message: string) {
+    super('NO_AVAILABLE_NODES', message, { exitCode: 1 });
+  }
+}
+
+/** The origin region of a region-aware placement is not in node_selector.regions. */
+export function unknownOriginRegion(region: string, regions: RegionConfig[]): LkcError {
+  const known = regions.map((r) => r.name).join(', ');
+  return new LkcError(
+    'REGION_NOT_FOUND',
+    `region "${region}" is not in node_selector.regions (${known}): add it with its lat/lon or pass --region with one of those`,
+  );
+}
+
+/** A node asked for by id (CreateRoom's node_id) cannot take the room. */
+export function pinnedNodeUnavailable(nodeId: string, why: string): LkcError {
+  return new LkcError('UNAVAILABLE', `node ${nodeId} cannot take the room: ${why}`);
+}
+
+/** The selector kind, sort_by or algorithm in the config is not one lk-cluster knows. */
+export function unknownSelectorOption(option: string, value: string, known: readonly string[]): LkcError {
+  return new LkcError(
+    'CONFIG_INVALID',
+    `node_selector.${option} "${value}" is unknown: use one of ${known.join(', ')}`,
+  );
+}
