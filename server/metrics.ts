@@ -1,0 +1,124 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { NodeState } from '../src/routing/types.js';
+
+const NODE_STATES: NodeState[] = ['starting', 'serving', 'draining', 'shutting_down'];
+
+/** Live figures the metrics read at scrape time. */
+export interface MetricsSource {
+  state(): NodeState;
+  rooms(): number;
+  participants(): number;
+  tracksIn(): number;
+  tracksOut(): number;
+}
+
+/** The node's Prometheus instruments, in a registry of its own (served at GET /metrics). */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly placements: Counter<'result'>;
+  readonly placementSeconds: Histogram;
+  readonly redisErrors: Counter<'operation'>;
+  readonly workerCpuSeconds: Gauge<'worker'>;
+  readonly workerCpuLoad: Gauge<'worker'>;
+  readonly workerRestarts: Counter;
+  readonly sysload: Gauge;
+  readonly cpuLoad: Gauge;
+  readonly bytesInPerSec: Gauge;
+  readonly bytesOutPerSec: Gauge;
+
+  constructor(source: MetricsSource, labels: { node_id: string; region: string }) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: this.registry, prefix: 'lkc_process_' });
+    new Gauge({
+      name: 'lkc_node_state',
+      help: 'The node lifecycle state (1 for the current one)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const current = source.state();
+        for (const state of NODE_STATES) this.set({ state }, state === current ? 1 : 0);
+      },
+    });
+    const live = (name: string, help: string, read: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    };
+    live('lkc_rooms', 'Rooms hosted by this node', () => source.rooms());
+    live('lkc_participants', 'Participants in the rooms of this node', () => source.participants());
+    live('lkc_tracks_in', 'Producers (published tracks) on this node', () => source.tracksIn());
+    live('lkc_tracks_out', 'Consumers (subscribed tracks) on this node', () => source.tracksOut());
+    this.placements = new Counter({
+      name: 'lkc_placements_total',
+      help: 'Room placements requested through this node, by result (claimed, sticky, failed)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.placementSeconds = new Histogram({
+      name: 'lkc_placement_duration_seconds',
+      help: 'Time to place a room (select and claim)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.redisErrors = new Counter({
+      name: 'lkc_redis_errors_total',
+      help: 'Failed calls to the shared store (Redis), by operation',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.workerCpuSeconds = new Gauge({
+      name: 'lkc_worker_cpu_seconds',
+      help: 'CPU time (user + system) used by each mediasoup worker since it started',
+      labelNames: ['worker'],
+      registers,
+    });
+    this.workerCpuLoad = new Gauge({
+      name: 'lkc_worker_cpu_load',
+      help: 'Fraction of one core each mediasoup worker used over the last stats interval',
+      labelNames: ['worker'],
+      registers,
+    });
+    this.workerRestarts = new Counter({
+      name: 'lkc_worker_restarts_total',
+      help: 'mediasoup workers that died and were replaced',
+      registers,
+    });
+    this.sysload = new Gauge({ name: 'lkc_node_sysload', help: '1-minute load average / cpus', registers });
+    this.cpuLoad = new Gauge({
+      name: 'lkc_node_cpu_load',
+      help: 'CPU load of the node and its workers, 0..1',
+      registers,
+    });
+    this.bytesInPerSec = new Gauge({
+      name: 'lkc_bytes_in_per_second',
+      help: 'Media bytes received per second',
+      registers,
+    });
+    this.bytesOutPerSec = new Gauge({
+      name: 'lkc_bytes_out_per_second',
+      help: 'Media bytes sent per second',
+      registers,
+    });
+  }
+
+  /** Times a placement and counts its result. */
+  async timePlacement<T extends { claimed: boolean }>(place: () => Promise<T>): Promise<T> {
+    const end = this.placementSeconds.startTimer();
+    try {
+      const placement = await place();
+      this.placements.inc({ result: placement.claimed ? 'claimed' : 'sticky' });
+      return placement;
+    } catch (err) {
+      this.placements.inc({ result: 'failed' });
+      throw err;
+    } finally {
+      end();
+    }
+  }
+}

@@ -1,0 +1,362 @@
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import type { Config } from '../src/config/types.js';
+import { LkcError } from '../src/errors.js';
+import { randomId } from '../src/ids.js';
+import { createRouter } from '../src/routing/create.js';
+import type { Router as ClusterRouter, NodeRecord, NodeState, NodeStats } from '../src/routing/types.js';
+import { addAdminRoutes } from './admin.js';
+import { NodeBus } from './bus.js';
+import { addHealthRoutes } from './health.js';
+import { HttpSurface } from './http.js';
+import type { Logger } from './logger.js';
+import { NodeMetrics } from './metrics.js';
+import type { Room } from './room.js';
+import { type OpenRoomOptions, RoomRegistry } from './rooms.js';
+import { StatsReporter, StatsSampler } from './stats.js';
+import { VERSION } from './version.js';
+import { WorkerPool } from './workers.js';
+
+/** A drain with no deadline given ends at the latest after this long. */
+export const DEFAULT_DRAIN_SECONDS = 600;
+// Shutdown steps that talk to the store never hold the exit longer than this.
+const STORE_STEP_TIMEOUT_MS = 2000;
+
+export interface Readiness {
+  ready: boolean;
+  /** Why the node is not ready, in an operator's words. */
+  reason?: string;
+}
+
+interface NodeEvents {
+  state: [state: NodeState];
+  /** Everything is closed and the node is unregistered: the process may exit. */
+  stopped: [];
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function emptyStats(): NodeStats {
+  return {
+    updated_at: Date.now(),
+    sysload: 0,
+    cpu_load: 0,
+    num_cpus: availableParallelism(),
+    rooms: 0,
+    clients: 0,
+    tracks_in: 0,
+    tracks_out: 0,
+    bytes_in_per_sec: 0,
+    bytes_out_per_sec: 0,
+  };
+}
+
+/**
+ * One cluster node: its mediasoup workers, rooms, HTTP surface and place in the cluster. Lifecycle:
+ * starting -> serving -> draining -> shutting_down; a draining node keeps its rooms and takes no new ones.
+ */
+export class ClusterNode extends EventEmitter<NodeEvents> {
+  readonly id: string;
+  readonly http: HttpSurface;
+  readonly pool: WorkerPool;
+  readonly metrics: NodeMetrics;
+  readonly startedAt = Date.now();
+  state: NodeState = 'starting';
+  /** Set by start(). */
+  cluster!: ClusterRouter;
+  rooms!: RoomRegistry;
+  bus!: NodeBus;
+  private reporter?: StatsReporter;
+  private stats: NodeStats = emptyStats();
+  private registered = false;
+  /** Why the last heartbeat failed, while it keeps failing. */
+  private storeError?: string;
+  private drainTimer?: NodeJS.Timeout;
+  private drainDeadline?: number;
+  private stopping?: Promise<void>;
+  private readonly log: Logger;
+
+  constructor(
+    readonly config: Config,
+    logger: Logger,
+    options: { id?: string } = {},
+  ) {
+    super();
+    this.id = options.id ?? randomId('ND_');
+    this.log = logger.child({ nodeId: this.id });
+    this.http = new HttpSurface(this.log);
+    const workers = config.rtc.num_workers > 0 ? config.rtc.num_workers : availableParallelism();
+    this.pool = new WorkerPool(
+      workers,
+      { start: config.rtc.udp_port_range_start, end: config.rtc.udp_port_range_end },
+      this.log,
+    );
+    this.metrics = new NodeMetrics(
+      {
+        state: () => this.state,
+        rooms: () => this.rooms?.size ?? 0,
+        participants: () => this.rooms?.totals().participants ?? 0,
+        tracksIn: () => this.rooms?.totals().tracksIn ?? 0,
+        tracksOut: () => this.rooms?.totals().tracksOut ?? 0,
+      },
+      { node_id: this.id, region: config.region },
+    );
+    this.pool.on('died', () => this.metrics.workerRestarts.inc());
+  }
+
+  /** The address clients and other nodes reach this node at: rtc.node_ip, else a specific bind address, else loopback. */
+  get advertisedIp(): string {
+    const specific = this.config.bind_addresses.find((a) => a !== '0.0.0.0' && a !== '::');
+    return this.config.rtc.node_ip || specific || '127.0.0.1';
+  }
+
+  get url(): string {
+    const host = this.advertisedIp.includes(':') ? `[${this.advertisedIp}]` : this.advertisedIp;
+    return `http://${host}:${this.http.port}`;
+  }
+
+  /** Starts workers, the store, the HTTP surface; then registers as serving and starts reporting. */
+  async start(): Promise<void> {
+    this.log.info(
+      { region: this.config.region || '(none)', workers: this.pool.slots.length },
+      'node starting',
+    );
+    await this.pool.start();
+    let lastErrorLog = 0;
+    this.cluster = await createRouter(this.config, {
+      // A store that stops answering fails calls quickly: the node keeps serving its rooms meanwhile.
+      commandTimeoutMs: STORE_STEP_TIMEOUT_MS,
+      onError: (message) => {
+        this.metrics.redisErrors.inc({ operation: 'connection' });
+        if (Date.now() - lastErrorLog > 5000) {
+          lastErrorLog = Date.now();
+          this.log.warn({ err: message }, 'redis connection error');
+        }
+      },
+    });
+    const specific = this.config.bind_addresses.find((a) => a !== '0.0.0.0' && a !== '::');
+    this.rooms = new RoomRegistry(
+      this.id,
+      this.pool,
+      this.cluster,
+      this.config.room,
+      { ip: specific ?? '0.0.0.0', announcedAddress: this.advertisedIp },
+      this.metrics,
+      this.log,
+    );
+    this.rooms.on('empty', () => {
+      if (this.state === 'draining') void this.stop('drained: its last room closed');
+    });
+    this.bus = new NodeBus(this.cluster, this.id, this.log);
+    addHealthRoutes(this.http, this);
+    addAdminRoutes(this.http, this);
+    await this.http.listen(this.config.port, this.config.bind_addresses);
+    await this.bus.start();
+    this.reporter = new StatsReporter(
+      new StatsSampler(this.rooms, this.pool, this.metrics),
+      this.config.node_stats.update_interval,
+      (stats) => this.report(stats),
+      this.log,
+    );
+    this.state = 'serving';
+    await this.cluster.registerNode(this.record());
+    this.registered = true;
+    this.reporter.start();
+    this.emit('state', this.state);
+    this.log.info({ url: this.url, router: this.cluster.kind }, 'node serving');
+  }
+
+  /** The node's record as the cluster sees it. */
+  record(): NodeRecord {
+    return {
+      id: this.id,
+      region: this.config.region,
+      ip: this.advertisedIp,
+      http_port: this.http.port,
+      url: this.url,
+      rtc_port_range: {
+        start: this.config.rtc.udp_port_range_start,
+        end: this.config.rtc.udp_port_range_end,
+      },
+      state: this.state,
+      started_at: this.startedAt,
+      stats: this.stats,
+      limits: this.config.limit,
+      version: VERSION,
+    };
+  }
+
+  /** Node, rooms and workers, for GET /admin/node. */
+  info() {
+    return {
+      node: this.record(),
+      router: this.cluster?.kind,
+      drain_deadline: this.drainDeadline ?? null,
+      rooms:
+        this.rooms
+          ?.list()
+          .map((room) => ({ name: room.name, sid: room.sid, participants: room.participants.size })) ?? [],
+      workers: this.pool.slots.map((slot) => ({
+        index: slot.index,
+        pid: slot.worker?.pid ?? null,
+        ports: slot.ports,
+        restarts: slot.restarts,
+      })),
+    };
+  }
+
+  /** Ready = serving, every worker running, registered with a live lease, and the store answering. */
+  async readiness(): Promise<Readiness> {
+    if (this.state === 'starting') return { ready: false, reason: 'node is starting' };
+    if (this.state === 'shutting_down') return { ready: false, reason: 'node is shutting down' };
+    if (this.state === 'draining') return { ready: false, reason: 'node is draining: it takes no new rooms' };
+    const missing = this.pool.missing;
+    if (missing.length > 0)
+      return { ready: false, reason: `mediasoup worker ${missing.join(', ')} is not running` };
+    const store = this.cluster.kind === 'redis' ? 'redis' : 'router';
+    if (this.storeError) return { ready: false, reason: `${store} is unreachable: ${this.storeError}` };
+    try {
+      const view = await withTimeout(this.cluster.getNode(this.id), 1000, `${store} lookup`);
+      if (!view) return { ready: false, reason: 'node is not registered' };
+      if (!view.alive) return { ready: false, reason: 'node lease has expired' };
+    } catch (err) {
+      return { ready: false, reason: `${store} is unreachable: ${(err as Error).message}` };
+    }
+    return { ready: true };
+  }
+
+  /** Claims `name` for this node (or finds it here) and opens it. Refused while draining. */
+  async hostRoom(name: string, options: OpenRoomOptions = {}): Promise<Room> {
+    const open = this.rooms.get(name);
+    if (open) return open;
+    if (this.state !== 'serving')
+      throw new LkcError('UNAVAILABLE', `node ${this.id} is ${this.state}: it takes no new rooms`);
+    const placement = await this.metrics.timePlacement(() =>
+      this.cluster.placeRoom(name, { nodeId: this.id }),
+    );
+    if (placement.node.id !== this.id) {
+      throw new LkcError('ALREADY_EXISTS', `room ${name} is hosted on node ${placement.node.id}`);
+    }
+    return this.rooms.open(name, options);
+  }
+
+  /**
+   * Moves the node to draining: existing rooms continue, new ones go elsewhere. It stops when its last room
+   * closes, or at the deadline (rooms are then closed). Draining again moves the deadline.
+   */
+  async drain(deadlineSeconds = DEFAULT_DRAIN_SECONDS): Promise<NodeRecord> {
+    if (this.state === 'shutting_down')
+      throw new LkcError('UNAVAILABLE', `node ${this.id} is already shutting down`);
+    if (this.state === 'starting') throw new LkcError('UNAVAILABLE', `node ${this.id} is still starting`);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainDeadline = Date.now() + deadlineSeconds * 1000;
+    this.drainTimer = setTimeout(() => void this.drainDeadlineReached(), deadlineSeconds * 1000);
+    if (this.state !== 'draining') {
+      this.setState('draining');
+      this.log.info({ rooms: this.rooms.size, deadlineSeconds }, 'draining');
+      await this.reporter?.reportNow().catch(() => {});
+    }
+    // Let the caller's answer go out before the node starts to stop.
+    if (this.rooms.size === 0) setImmediate(() => void this.stop('drained: it had no rooms'));
+    return this.record();
+  }
+
+  /** Returns a draining node to serving. */
+  async undrain(): Promise<NodeRecord> {
+    if (this.state === 'serving') return this.record();
+    if (this.state !== 'draining')
+      throw new LkcError('UNAVAILABLE', `node ${this.id} is ${this.state}; it cannot be undrained`);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    this.drainDeadline = undefined;
+    this.setState('serving');
+    this.log.info('undrained: serving again');
+    await this.reporter?.reportNow().catch(() => {});
+    return this.record();
+  }
+
+  /** Stops at once: closes every room, unregisters, closes workers and the HTTP surface. Idempotent. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.shutdown(reason);
+    return this.stopping;
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    this.log.info({ reason, rooms: this.rooms?.size ?? 0 }, 'node stopping');
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.setState('shutting_down');
+    await this.reporter?.stop();
+    const step = async (what: string, run: () => Promise<unknown> | undefined) => {
+      try {
+        await withTimeout(Promise.resolve(run()), STORE_STEP_TIMEOUT_MS, what);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, `${what} failed`);
+      }
+    };
+    if (this.rooms) await step('closing rooms', () => this.rooms.closeAll('the node is shutting down'));
+    if (this.registered) await step('unregistering', () => this.cluster.unregisterNode(this.id));
+    this.registered = false;
+    if (this.bus) await step('leaving the bus', () => this.bus.stop());
+    if (this.cluster) await step('closing the router', () => this.cluster.close());
+    this.pool.close();
+    await step('closing HTTP', () => this.http.close());
+    this.log.info('node stopped');
+    this.emit('stopped');
+  }
+
+  private async drainDeadlineReached(): Promise<void> {
+    if (this.state !== 'draining') return;
+    this.log.warn({ rooms: this.rooms.size }, 'drain deadline reached: closing the remaining rooms');
+    await this.stop('drain deadline reached');
+  }
+
+  private setState(state: NodeState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('state', state);
+  }
+
+  /** One stats report: the heartbeat that renews the lease. */
+  private async report(stats: NodeStats): Promise<void> {
+    this.stats = stats;
+    if (this.state === 'shutting_down') return;
+    let leaseHeld: boolean;
+    try {
+      const timeoutMs = Math.max(this.config.node_stats.update_interval * 1000, 1000);
+      leaseHeld = await withTimeout(this.cluster.heartbeat(this.record()), timeoutMs, 'heartbeat');
+      if (this.storeError) this.log.info('store reachable again');
+      this.storeError = undefined;
+    } catch (err) {
+      this.metrics.redisErrors.inc({ operation: 'heartbeat' });
+      if (!this.storeError) this.log.error({ err: (err as Error).message }, 'heartbeat failed');
+      this.storeError = (err as Error).message;
+      throw err;
+    }
+    if (!leaseHeld) await this.recoverLease();
+  }
+
+  /**
+   * The lease had expired (the node was cut off from the store): register again, and keep only the rooms no
+   * other node has taken meanwhile.
+   */
+  private async recoverLease(): Promise<void> {
+    this.log.warn({ rooms: this.rooms.size }, 'lease had expired: registering again');
+    await this.cluster.registerNode(this.record());
+    for (const room of this.rooms.list()) {
+      try {
+        const holder = await this.cluster.assertRoom(room.name, this.id);
+        if (holder !== this.id)
+          await this.rooms.closeRoom(room, `room was taken by node ${holder} while this node was cut off`);
+      } catch (err) {
+        this.metrics.redisErrors.inc({ operation: 'assert_room' });
+        this.log.warn({ room: room.name, err: (err as Error).message }, 'could not re-assert a room');
+      }
+    }
+  }
+}
