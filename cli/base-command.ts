@@ -2,6 +2,7 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { type LoadedConfig, loadConfig } from '../src/config/load.js';
 import { formatProblem } from '../src/config/problem.js';
 import { isLkcError } from '../src/errors.js';
+import { type ClusterState, readState, withClusterState } from '../src/supervisor/state-file.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -42,13 +43,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /**
    * Loads the config (--config, else $LKC_CONFIG, else ./lk-cluster.yaml, else defaults) with LKC_* overrides;
    * prints its warnings to stderr, one line each (not in --json mode). Throws LkcError when it is invalid.
+   * When the config has no `redis` and `lk-cluster start` runs in this folder, the config points at that
+   * cluster (its state file); `cluster` is then that state.
    */
-  protected async loadConfig(): Promise<LoadedConfig> {
+  protected async loadConfig(): Promise<LoadedConfig & { cluster?: ClusterState }> {
     const loaded = await loadConfig({ file: (this.flags as { config?: string }).config });
     if (!this.jsonEnabled()) {
       for (const warning of loaded.warnings) process.stderr.write(`${formatProblem(warning)}\n`);
     }
-    return loaded;
+    const cluster = loaded.config.redis ? undefined : readState(process.cwd());
+    if (!cluster) return loaded;
+    return { ...loaded, config: withClusterState(loaded.config, cluster), cluster };
   }
 
   protected override async catch(

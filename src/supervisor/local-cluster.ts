@@ -150,6 +150,7 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
       : {}),
     api_key: apiKey,
     api_secret: apiSecret,
+    ...(overrides.node_selector ? { node_selector: overrides.node_selector } : {}),
     nodes: supervisor.nodes.map((node) => ({
       index: node.spec.index,
       id: node.id,

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Config, NodeSelectorConfig } from '../config/types.js';
 import type { NodeState } from '../routing/types.js';
 
 /** Folder (in the working directory) where a running `lk-cluster start` leaves its address. */
@@ -33,6 +34,8 @@ export interface ClusterState {
   redis?: { address: string; key_prefix: string; private: boolean };
   api_key: string;
   api_secret: string;
+  /** The selector the nodes of an embedded-default cluster use (region-aware over built-in coordinates). */
+  node_selector?: Partial<NodeSelectorConfig>;
   nodes: StateNode[];
 }
 
@@ -82,4 +85,20 @@ export function readState(cwd: string): ClusterState | undefined {
   }
   if (state?.version !== 1 || typeof state.supervisor_pid !== 'number') return undefined;
   return processAlive(state.supervisor_pid) ? state : undefined;
+}
+
+/**
+ * Points a config with no `redis` at the cluster a supervisor runs in this folder (its Redis, its nodes' selector
+ * and, when the config has no keys, the key pair its nodes accept). A config with its own `redis` is returned
+ * unchanged.
+ */
+export function withClusterState(config: Config, state: ClusterState | undefined): Config {
+  if (!state || config.redis) return config;
+  const next: Config = { ...config };
+  if (state.redis) next.redis = { address: state.redis.address, key_prefix: state.redis.key_prefix };
+  // Placement from the CLI must choose the way the nodes do.
+  if (state.node_selector) next.node_selector = { ...config.node_selector, ...state.node_selector };
+  if (Object.keys(config.keys).length === 0 && state.api_key)
+    next.keys = { [state.api_key]: state.api_secret };
+  return next;
 }
