@@ -63,6 +63,7 @@ export async function placeRoomWith(
   checkRoomName(room);
   const origin = options.originRegion ?? defaultOrigin ?? null;
   const exclude = new Set<string>();
+  let refreshed = false;
   let prepared = store.prepared();
   const explain = (outcome: Omit<PlacementOutcome, 'origin' | 'exclude'>): PlacementExplanation => {
     if (options.explain) return explainPlacement(prepared, { ...outcome, origin, exclude });
@@ -95,6 +96,14 @@ export async function placeRoomWith(
     } catch (err) {
       refusal = err;
     }
+    if (refusal && !refreshed) {
+      // Never refuse on a stale view: a node may have registered or recovered since it was taken.
+      refreshed = true;
+      await store.refresh();
+      prepared = store.prepared();
+      attempt--;
+      continue;
+    }
     // Without a choice the claim only looks: a room already on a live node stays there even when no node is free.
     const chosen = selection && !options.dryRun ? selection.node : undefined;
     const result = await store.claim(room, chosen?.id ?? '', chosen ? roomAllowance(chosen) : -1);
@@ -125,6 +134,7 @@ export async function placeRoomWith(
       );
     }
     exclude.add(result.nodeId);
+    refreshed = true;
     await store.refresh();
     prepared = store.prepared();
   }

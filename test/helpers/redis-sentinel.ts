@@ -1,0 +1,96 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
+import { collectOutput, spawnTracked, stopProcess } from './processes.js';
+import { startRedis, type TestRedis } from './redis-server.js';
+import { waitFor } from './wait.js';
+
+/** A Sentinel-managed Redis: a master, one replica and one sentinel, all real redis-server processes. */
+export interface TestSentinel {
+  masterName: string;
+  /** host:port of the sentinel. */
+  sentinelAddress: string;
+  master: TestRedis;
+  replica: TestRedis;
+  sentinel: ChildProcess;
+  /** Asks the sentinel where the master is now. */
+  masterAddress(): Promise<string>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+async function ask<T>(port: number, ...command: string[]): Promise<T> {
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.call(command[0]!, ...command.slice(1))) as T;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Starts master, replica and sentinel on free ports and waits until the sentinel knows both. */
+export async function startSentinel(masterName = 'lkc-master'): Promise<TestSentinel> {
+  const master = await startRedis();
+  const replica = await startRedis(['--replicaof', '127.0.0.1', String(master.port)]);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'lkc-sentinel-'));
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1`,
+      `sentinel down-after-milliseconds ${masterName} 1000`,
+      `sentinel failover-timeout ${masterName} 5000`,
+      '',
+    ].join('\n'),
+  );
+  const sentinel = spawnTracked('redis-server', [conf, '--sentinel']);
+  const output = collectOutput(sentinel);
+  await waitFor(async () => (await ask<unknown[]>(port, 'SENTINEL', 'replicas', masterName)).length === 1, {
+    timeoutMs: 15_000,
+    what: 'the sentinel to see the master and its replica',
+  });
+  await waitFor(
+    async () => /master_link_status:up/.test(await ask<string>(replica.port, 'INFO', 'replication')),
+    {
+      timeoutMs: 10_000,
+      what: 'the replica to sync',
+    },
+  );
+  return {
+    masterName,
+    sentinelAddress: `127.0.0.1:${port}`,
+    master,
+    replica,
+    sentinel,
+    async masterAddress() {
+      const [host, masterPort] = await ask<[string, string]>(
+        port,
+        'SENTINEL',
+        'get-master-addr-by-name',
+        masterName,
+      );
+      return `${host}:${masterPort}`;
+    },
+    async stop() {
+      await stopProcess(sentinel, 2000);
+      await Promise.all([master.stop(), replica.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    output: () => output.text(),
+  };
+}
