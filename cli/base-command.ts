@@ -69,7 +69,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     } else if (err.oclif?.exit !== undefined) {
       // Flag and argument parse errors: oclif's text is several lines; the first one says what is wrong.
       code = 2;
-      message = (err.message ?? String(err)).split('\n')[0]!.trim();
+      message = firstMeaningfulLine(err.message ?? String(err));
     } else {
       message = err.message ?? String(err);
     }
@@ -84,4 +84,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     return this.exit(code);
   }
+}
+
+// oclif's parse errors run to several lines, some only a heading ("The following errors occurred:") or advice to
+// read --help; the first line that names a flag or an argument is the one that tells the user what is wrong.
+function firstMeaningfulLine(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((line) => line.replace(/^\s*[-*]\s*/, '').trim())
+    .filter((line) => line && !/^The following errors occurred:?$/i.test(line) && !/^See more help with/i.test(line));
+  return lines[0] ?? text.trim();
 }

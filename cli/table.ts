@@ -1,8 +1,11 @@
 import Table from 'cli-table3';
 
+// Colour only for a person at a terminal: piped output and NO_COLOR get plain text that scripts can read.
+const headStyle = process.stdout.isTTY && !process.env.NO_COLOR ? ['cyan'] : [];
+
 /** Renders rows as a boxed table; every list command prints one of these unless --json is given. */
 export function renderTable(head: string[], rows: Array<Array<string | number | boolean | null | undefined>>): string {
-  const table = new Table({ head, style: { head: ['cyan'], border: [] } });
+  const table = new Table({ head, style: { head: headStyle, border: [] } });
   for (const row of rows) table.push(row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))));
   return table.toString();
 }
