@@ -1,0 +1,67 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { renderTable } from '../../cli/table.js';
+import { ageText, listNodeReport, type NodeListing, stateText } from '../../src/routing/node-report.js';
+import { withClusterRouter } from '../../src/routing/open.js';
+
+export default class NodesList extends BaseCommand<typeof NodesList> {
+  static override description =
+    'The nodes of the cluster with their load; dead (lease expired) and stale nodes are marked';
+
+  static override examples = [
+    { command: '<%= config.bin %> nodes list', description: 'every node' },
+    {
+      command: '<%= config.bin %> nodes list --region us-east --state serving',
+      description: 'serving nodes in us-east',
+    },
+    { command: '<%= config.bin %> nodes list --json', description: 'every field, as JSON' },
+  ];
+
+  static override flags = {
+    region: Flags.string({ description: 'only nodes in this region' }),
+    state: Flags.string({
+      description: 'only nodes in this state (dead: lease expired)',
+      options: ['starting', 'serving', 'draining', 'shutting_down', 'dead'],
+    }),
+  };
+
+  public async run(): Promise<NodeListing[]> {
+    const { config, file } = await this.loadConfig();
+    const nodes = await withClusterRouter(config, file, (router) =>
+      listNodeReport(router, config, {
+        region: this.flags.region,
+        state: this.flags.state as NodeListing['state'] | 'dead' | undefined,
+      }),
+    );
+    this.log(
+      renderTable(
+        [
+          'id',
+          'state',
+          'region',
+          'address',
+          'sysload',
+          'cpu',
+          'rooms',
+          'clients',
+          'tracks in/out',
+          'stats age',
+        ],
+        nodes.map((n) => [
+          n.id,
+          stateText(n),
+          n.region,
+          n.address,
+          n.stats.sysload.toFixed(2),
+          n.stats.cpu_load.toFixed(2),
+          n.stats.rooms,
+          n.stats.clients,
+          `${n.stats.tracks_in}/${n.stats.tracks_out}`,
+          ageText(n.stats_age_ms),
+        ]),
+      ),
+    );
+    if (nodes.length === 0) this.log('no nodes registered (start one with `lk-cluster start`)');
+    return nodes;
+  }
+}

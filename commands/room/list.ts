@@ -1,0 +1,30 @@
+import { BaseCommand } from '../../cli/base-command.js';
+import { renderTable } from '../../cli/table.js';
+import { withClusterRouter } from '../../src/routing/open.js';
+import { listRoomReport, type RoomListing, roomNodeText } from '../../src/routing/room-report.js';
+
+export default class RoomList extends BaseCommand<typeof RoomList> {
+  static override description = 'The rooms of the cluster and the node each one is on';
+
+  static override examples = [{ command: '<%= config.bin %> room list', description: 'every room' }];
+
+  public async run(): Promise<RoomListing[]> {
+    const { config, file } = await this.loadConfig();
+    const rooms = await withClusterRouter(config, file, (router) => listRoomReport(router));
+    this.log(
+      renderTable(
+        ['room', 'node', 'sid', 'participants', 'publishers', 'created'],
+        rooms.map((r) => [
+          r.name,
+          roomNodeText(r),
+          r.record?.sid,
+          r.record?.num_participants,
+          r.record?.num_publishers,
+          r.record ? new Date(r.record.creation_time * 1000).toISOString() : null,
+        ]),
+      ),
+    );
+    if (rooms.length === 0) this.log('no rooms (place one with `lk-cluster room place NAME`)');
+    return rooms;
+  }
+}

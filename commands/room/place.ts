@@ -1,0 +1,84 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { renderDetails, renderTable } from '../../cli/table.js';
+import { withClusterRouter } from '../../src/routing/open.js';
+import type { Placement, PlacementExplanation } from '../../src/routing/types.js';
+import { NoAvailableNodesError } from '../../src/selector/errors.js';
+
+function verdictTable(explanation: PlacementExplanation): string {
+  return renderTable(
+    ['', 'node', 'region', 'km', 'state', 'lease age', 'sysload', 'cpu', 'rooms', 'verdict'],
+    explanation.nodes.map((v) => [
+      v.chosen ? '→' : '',
+      v.id,
+      v.region,
+      v.distance_km,
+      v.alive ? v.state : `dead (${v.state})`,
+      v.lease_age_ms === null ? null : `${(v.lease_age_ms / 1000).toFixed(1)}s`,
+      v.sysload.toFixed(2),
+      v.cpu_load.toFixed(2),
+      v.recent_placements > 0 ? `${v.rooms}+${v.recent_placements}` : v.rooms,
+      v.reason,
+    ]),
+  );
+}
+
+export default class RoomPlace extends BaseCommand<typeof RoomPlace> {
+  static override description =
+    'Place a room (or find where it is): the node selector chooses a node, one atomic claim makes it the room’s node';
+
+  static override examples = [
+    { command: '<%= config.bin %> room place standup', description: 'place from this config’s region' },
+    {
+      command: '<%= config.bin %> room place standup --region us-east --explain',
+      description: 'as if asked in us-east, with every node’s verdict',
+    },
+    { command: '<%= config.bin %> room place standup --dry-run', description: 'choose without claiming' },
+  ];
+
+  static override args = {
+    name: Args.string({ description: 'room name', required: true }),
+  };
+
+  static override flags = {
+    region: Flags.string({ description: 'origin region of the request (default: the config’s region)' }),
+    explain: Flags.boolean({ description: 'print every node’s verdict and the rule that chose' }),
+    'dry-run': Flags.boolean({ description: 'choose a node without claiming the room' }),
+  };
+
+  public async run(): Promise<Placement> {
+    const { config, file } = await this.loadConfig();
+    const { explain } = this.flags;
+    const placement = await withClusterRouter(config, file, async (router) => {
+      try {
+        return await router.placeRoom(this.args.name, {
+          originRegion: this.flags.region,
+          explain,
+          dryRun: this.flags['dry-run'],
+        });
+      } catch (err) {
+        // Why no node could take the room is the point of --explain: show the table before the refusal.
+        if (explain && err instanceof NoAvailableNodesError && err.explanation)
+          this.log(verdictTable(err.explanation));
+        throw err;
+      }
+    });
+    const outcome = placement.sticky
+      ? 'already there (sticky)'
+      : placement.claimed
+        ? 'placed'
+        : 'would be placed (dry run, nothing claimed)';
+    if (explain) this.log(verdictTable(placement.explanation));
+    this.log(
+      renderDetails([
+        ['room', placement.room],
+        ['node', placement.node.id],
+        ['region', placement.node.region],
+        ['address', placement.node.url],
+        ['outcome', outcome],
+        ['rule', placement.explanation.rule],
+      ]),
+    );
+    return placement;
+  }
+}
