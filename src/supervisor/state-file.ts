@@ -31,7 +31,7 @@ export interface ClusterState {
   started_at: number;
   config_file?: string;
   /** Absent in single-node mode (the node routes in memory). */
-  redis?: { address: string; key_prefix: string; private: boolean };
+  redis?: { address: string; key_prefix: string; private: boolean; pid?: number };
   api_key: string;
   api_secret: string;
   /** The selector the nodes of an embedded-default cluster use (region-aware over built-in coordinates). */

@@ -86,6 +86,8 @@ export interface SupervisorOptions {
   overrides?: NodeOverrides;
   /** Node entry script (tests may point elsewhere). */
   entry?: string;
+  /** Restart backoff: the first delay and the cap (default 500 ms doubling up to 30 s). */
+  backoff?: { baseMs: number; maxMs: number };
 }
 
 /** The prefix of a node's log lines. */
@@ -298,7 +300,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (node.quickFailures === CRASH_LOOP_FAILURES) {
       this.emit('event', { type: 'crash-loop', node, failures: node.quickFailures });
     }
-    const delayMs = Math.min(RESTART_BASE_MS * 2 ** (node.failures - 1), RESTART_MAX_MS);
+    const { baseMs, maxMs } = this.options.backoff ?? { baseMs: RESTART_BASE_MS, maxMs: RESTART_MAX_MS };
+    const delayMs = Math.min(baseMs * 2 ** (node.failures - 1), maxMs);
     this.emit('event', { type: 'restarting', node, delayMs });
     node.restartTimer = setTimeout(() => void this.restart(node), delayMs);
   }
