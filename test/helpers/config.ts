@@ -1,7 +1,11 @@
 import type { Config } from '../../src/config/types.js';
 
 type DeepPartial<T> = {
-  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+  [K in keyof T]?: NonNullable<T[K]> extends unknown[]
+    ? T[K]
+    : NonNullable<T[K]> extends object
+      ? DeepPartial<NonNullable<T[K]>>
+      : T[K];
 };
 
 /** The seed's two regions (LiveKit's multi-region example). */
