@@ -61,11 +61,12 @@ export interface TestNode {
   stop(): Promise<void>;
 }
 
+/** An HTTP answer: the status and the parsed JSON body (or the text when it is not JSON). */
+// biome-ignore lint/suspicious/noExplicitAny: answers of many shapes; the assertions check them
+export type Answer = { status: number; body: any };
+
 /** GET a URL; the status and the parsed JSON body (or the text when it is not JSON). */
-export async function get(
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: any }> {
+export async function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
   const response = await fetch(url, { headers });
   const text = await response.text();
   try {
@@ -90,7 +91,7 @@ export async function admin(
   method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<Answer> {
   const response = await fetch(`${url}${path}`, {
     method,
     headers: { authorization: `Bearer ${await testToken()}`, 'content-type': 'application/json' },
