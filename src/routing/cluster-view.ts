@@ -34,10 +34,12 @@ interface CachedNode {
  */
 export class ClusterView {
   private readonly nodes = new Map<string, CachedNode>();
+  /** Nodes with placements in a current window. */
+  private readonly recentIds = new Set<string>();
   private nodeVersion = 0;
   private placementVersion = 0;
   private prepared?: PreparedNodes;
-  /** The prepared selection holds until a lease or a placement window it relied on runs out. */
+  /** The prepared selection holds until a lease it relied on runs out. */
   private validUntil = 0;
   private inflight?: Promise<void>;
   private loadedAt = 0;
@@ -88,6 +90,7 @@ export class ClusterView {
     ) {
       if (this.nodeVersion !== 0 || this.placementVersion !== 0) {
         this.nodes.clear();
+        this.recentIds.clear();
         this.nodeVersion = 0;
         this.placementVersion = 0;
         changes = await this.fetchChanges(0, 0);
@@ -98,7 +101,7 @@ export class ClusterView {
   }
 
   private apply(changes: ViewChanges, at: number): void {
-    let changed = changes.updated.length > 0 || changes.removed.length > 0 || changes.recent.length > 0;
+    let changed = changes.updated.length > 0 || changes.removed.length > 0;
     for (const { id, json, leaseMsLeft, leaseTtlMs } of changes.updated) {
       let record: NodeRecord;
       try {
@@ -118,17 +121,51 @@ export class ClusterView {
         this.nodes.set(id, { record, leaseExpiresAt, leaseTtlMs, recent: 0, recentExpiresAt: 0 });
       }
     }
-    for (const id of changes.removed) changed = this.nodes.delete(id) || changed;
+    for (const id of changes.removed) {
+      changed = this.nodes.delete(id) || changed;
+      this.recentIds.delete(id);
+    }
     for (const { id, count, msLeft } of changes.recent) {
       const cached = this.nodes.get(id);
-      if (!cached) continue;
-      cached.recent = msLeft === -2 ? 0 : count;
-      cached.recentExpiresAt = msLeft < 0 ? 0 : at + msLeft;
-      if (cached.view) cached.view.stats.recent_placements = this.recentOf(cached, at);
+      if (cached)
+        changed =
+          this.setRecent(cached, id, msLeft === -2 ? 0 : count, msLeft < 0 ? 0 : at + msLeft, at) || changed;
     }
+    changed = this.sweepRecent(at) || changed;
     this.nodeVersion = Math.max(this.nodeVersion, changes.nodeVersion);
     this.placementVersion = Math.max(this.placementVersion, changes.placementVersion);
     if (changed) this.prepared = undefined;
+  }
+
+  /**
+   * Records a node's placements in the current window. The prepared selection reads the count live from the
+   * node's view, so only reaching or leaving max_rooms (eligibility flips) forces a rebuild; returns whether
+   * it does.
+   */
+  private setRecent(cached: CachedNode, id: string, count: number, expiresAt: number, now: number): boolean {
+    const max = cached.record.limits?.max_rooms ?? 0;
+    const before = this.recentOf(cached, now);
+    cached.recent = count;
+    cached.recentExpiresAt = expiresAt;
+    const after = this.recentOf(cached, now);
+    if (after > 0) this.recentIds.add(id);
+    else this.recentIds.delete(id);
+    if (cached.view) cached.view.stats.recent_placements = after;
+    const rooms = cached.record.stats.rooms;
+    const wasFull = rooms + before >= max;
+    const isFull = rooms + after >= max;
+    return max > 0 && wasFull !== isFull;
+  }
+
+  // Placement windows end silently in Redis; drop the counts whose window is over.
+  private sweepRecent(now: number): boolean {
+    let changed = false;
+    for (const id of this.recentIds) {
+      const cached = this.nodes.get(id);
+      if (!cached) this.recentIds.delete(id);
+      else if (now >= cached.recentExpiresAt) changed = this.setRecent(cached, id, 0, 0, now) || changed;
+    }
+    return changed;
   }
 
   private recentOf(cached: CachedNode, now: number): number {
@@ -176,8 +213,6 @@ export class ClusterView {
       const view = this.viewOf(cached, now);
       views.push(view);
       if (view.alive) validUntil = Math.min(validUntil, cached.leaseExpiresAt);
-      if (cached.recent > 0 && cached.recentExpiresAt > now)
-        validUntil = Math.min(validUntil, cached.recentExpiresAt);
     }
     this.prepared = prepareNodes(views, this.selector);
     this.validUntil = validUntil;
@@ -190,15 +225,9 @@ export class ClusterView {
     if (!cached) return;
     const now = this.now();
     if (result.outcome === 'claimed' || result.outcome === 'chosen_full') {
-      cached.recent = result.recent;
-      cached.recentExpiresAt = result.recentTtlMs > 0 ? now + result.recentTtlMs : 0;
-      const view = cached.view;
-      if (view) view.stats.recent_placements = this.recentOf(cached, now);
-      const max = cached.record.limits?.max_rooms ?? 0;
-      // Reaching max_rooms changes who is eligible; anything else only changes the order, read live from the view.
-      if (result.outcome === 'chosen_full' || (max > 0 && cached.record.stats.rooms + cached.recent >= max)) {
-        this.prepared = undefined;
-      }
+      const expiresAt = result.recentTtlMs > 0 ? now + result.recentTtlMs : 0;
+      const flipped = this.setRecent(cached, result.nodeId, result.recent, expiresAt, now);
+      if (flipped || result.outcome === 'chosen_full') this.prepared = undefined;
       return;
     }
     // chosen_state: the node left `serving`; the refresh that follows a refusal brings its new record.
