@@ -11,9 +11,12 @@ import { addHealthRoutes } from './health.js';
 import { HttpSurface } from './http.js';
 import type { Logger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
+import { addRegionDiscoveryRoute } from './regions-discovery.js';
 import type { Room } from './room.js';
 import { type OpenRoomOptions, RoomRegistry } from './rooms.js';
 import { StatsReporter, StatsSampler } from './stats.js';
+import type { RoomBusCalls } from './twirp/bus-calls.js';
+import { addRoomServiceRoutes } from './twirp/routes.js';
 import { VERSION } from './version.js';
 import { WorkerPool } from './workers.js';
 
@@ -72,6 +75,7 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
   cluster!: ClusterRouter;
   rooms!: RoomRegistry;
   bus!: NodeBus;
+  private roomApi?: RoomBusCalls;
   private reporter?: StatsReporter;
   private stats: NodeStats = emptyStats();
   private registered = false;
@@ -156,6 +160,8 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     this.bus = new NodeBus(this.cluster, this.id, this.log);
     addHealthRoutes(this.http, this);
     addAdminRoutes(this.http, this);
+    this.roomApi = addRoomServiceRoutes(this.http, this, this.log);
+    addRegionDiscoveryRoute(this.http, this);
     await this.http.listen(this.config.port, this.config.bind_addresses);
     await this.bus.start();
     this.reporter = new StatsReporter(
@@ -302,6 +308,7 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     if (this.rooms) await step('closing rooms', () => this.rooms.closeAll('the node is shutting down'));
     if (this.registered) await step('unregistering', () => this.cluster.unregisterNode(this.id));
     this.registered = false;
+    this.roomApi?.close();
     if (this.bus) await step('leaving the bus', () => this.bus.stop());
     if (this.cluster) await step('closing the router', () => this.cluster.close());
     this.pool.close();

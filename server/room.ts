@@ -114,6 +114,13 @@ export class Room extends EventEmitter<RoomEvents> {
     return true;
   }
 
+  /** Replaces the room's metadata (the Room API's UpdateRoomMetadata); its record follows. */
+  setMetadata(metadata: string): void {
+    if (this.metadata === metadata) return;
+    this.metadata = metadata;
+    this.emit('changed');
+  }
+
   /** A WebRTC transport for `participant` on this room's worker, within the worker's UDP port slice. */
   async createWebRtcTransport(
     participant: Participant,

@@ -1,0 +1,96 @@
+import { LkcError } from '../../src/errors.js';
+import type { RoomRecord } from '../../src/routing/types.js';
+import type { Logger } from '../logger.js';
+import type { ClusterNode } from '../node.js';
+import type { CreateRoomParams, ParticipantView, RoomServiceBackend } from './backend.js';
+import type { RoomBusCalls } from './bus-calls.js';
+
+/**
+ * The Room API over the cluster: any node takes any call. CreateRoom places the room and asks its node to open
+ * it; ListRooms reads the room records; every call about one room goes to the node that hosts it.
+ */
+export class ClusterRoomBackend implements RoomServiceBackend {
+  constructor(
+    private readonly node: ClusterNode,
+    private readonly calls: RoomBusCalls,
+    private readonly logger: Logger,
+  ) {}
+
+  async createRoom(params: CreateRoomParams): Promise<RoomRecord> {
+    const cluster = this.node.cluster;
+    // LiveKit's node_id pins a room only to a node that can take it; otherwise the selector chooses.
+    let pin: string | undefined;
+    if (params.node_id) {
+      const pinned = await cluster.getNode(params.node_id);
+      if (pinned?.alive && pinned.state === 'serving') pin = pinned.id;
+      else
+        this.logger.info(
+          { room: params.name, node: params.node_id },
+          'CreateRoom node_id is not serving: placing',
+        );
+    }
+    const placement = await this.node.metrics.timePlacement(() =>
+      cluster.placeRoom(params.name, { nodeId: pin, originRegion: this.node.config.region }),
+    );
+    return this.calls.call(placement.node.id, 'create', params);
+  }
+
+  async listRooms(names: string[]): Promise<RoomRecord[]> {
+    const cluster = this.node.cluster;
+    const [records, mapping, nodes] = await Promise.all([
+      cluster.listRooms(),
+      cluster.listRoomNodes(),
+      cluster.listNodes(),
+    ]);
+    const alive = new Set(nodes.filter((n) => n.alive).map((n) => n.id));
+    const wanted = names.length > 0 ? new Set(names) : undefined;
+    // A record counts only while its node holds the room and lives: a node killed outright leaves records behind.
+    return records.filter(
+      (r) => (!wanted || wanted.has(r.name)) && mapping.get(r.name) === r.node_id && alive.has(r.node_id),
+    );
+  }
+
+  async deleteRoom(room: string): Promise<void> {
+    const cluster = this.node.cluster;
+    const holder = await cluster.getRoomNode(room);
+    if (!holder) throw notFound(room);
+    const node = await cluster.getNode(holder);
+    if (node?.alive) return this.calls.call(holder, 'delete', { room });
+    // Its node is gone without closing it: clear what it left (both compare-and-delete on that node).
+    const record = await cluster.getRoom(room);
+    await cluster.deleteRoom(room, holder);
+    await cluster.releaseRoom(room, holder);
+    if (!record) throw notFound(room);
+  }
+
+  async listParticipants(room: string): Promise<ParticipantView[]> {
+    return this.calls.call(await this.roomNode(room), 'list_participants', { room });
+  }
+
+  async getParticipant(room: string, identity: string): Promise<ParticipantView> {
+    return this.calls.call(await this.roomNode(room), 'get_participant', { room, identity });
+  }
+
+  async removeParticipant(room: string, identity: string): Promise<void> {
+    return this.calls.call(await this.roomNode(room), 'remove_participant', { room, identity });
+  }
+
+  async updateRoomMetadata(room: string, metadata: string): Promise<RoomRecord> {
+    return this.calls.call(await this.roomNode(room), 'update_metadata', { room, metadata });
+  }
+
+  /** The live node hosting `room`; ROOM_NOT_FOUND when it is on none. */
+  private async roomNode(room: string): Promise<string> {
+    const cluster = this.node.cluster;
+    const holder = await cluster.getRoomNode(room);
+    if (!holder) throw notFound(room);
+    const node = await cluster.getNode(holder);
+    if (!node?.alive)
+      throw new LkcError('ROOM_NOT_FOUND', `room ${room} was on node ${holder}, which is gone`);
+    return holder;
+  }
+}
+
+function notFound(room: string): LkcError {
+  return new LkcError('ROOM_NOT_FOUND', `room ${room} does not exist`);
+}

@@ -1,0 +1,132 @@
+import {
+  CreateRoomRequest,
+  DeleteRoomRequest,
+  DeleteRoomResponse,
+  ListParticipantsRequest,
+  ListParticipantsResponse,
+  ListRoomsRequest,
+  ListRoomsResponse,
+  RemoveParticipantResponse,
+  RoomParticipantIdentity,
+  UpdateRoomMetadataRequest,
+} from '@livekit/protocol';
+import type { VideoGrant } from '../../src/auth/token.js';
+import type { RoomServiceBackend } from './backend.js';
+import type { EncodableMessage, MessageClass } from './codec.js';
+import { TwirpError } from './errors.js';
+import { participantMessage, roomMessage } from './messages.js';
+
+/** The grant a call needs, and for roomAdmin the room it must name. */
+export interface RequiredGrant {
+  grant: keyof VideoGrant;
+  room?: string;
+}
+
+/** Limits a method checks its request against. */
+export interface MethodLimits {
+  /** Bytes of room metadata accepted (LiveKit's room.max_metadata_size). */
+  maxMetadataBytes: number;
+}
+
+/** One RoomService method: its request message, the grant it needs, and the call it makes on the backend. */
+export interface MethodSpec<Req> {
+  request: MessageClass<Req>;
+  grant(request: Req): RequiredGrant;
+  call(backend: RoomServiceBackend, request: Req, limits: MethodLimits): Promise<EncodableMessage>;
+}
+
+function required(value: string, field: string): string {
+  if (value === '') throw new TwirpError('invalid_argument', `${field} is required`, { argument: field });
+  return value;
+}
+
+function checkMetadata(metadata: string, limits: MethodLimits): void {
+  const bytes = Buffer.byteLength(metadata);
+  if (limits.maxMetadataBytes > 0 && bytes > limits.maxMetadataBytes) {
+    throw new TwirpError(
+      'invalid_argument',
+      `metadata is ${bytes} bytes: at most ${limits.maxMetadataBytes} are accepted`,
+      { argument: 'metadata' },
+    );
+  }
+}
+
+function method<Req>(spec: MethodSpec<Req>): MethodSpec<unknown> {
+  return spec as MethodSpec<unknown>;
+}
+
+/** LiveKit's RoomService methods that lk-cluster serves, by Twirp method name, with LiveKit's grant rules. */
+export const ROOM_SERVICE_METHODS: Record<string, MethodSpec<unknown>> = {
+  CreateRoom: method({
+    request: CreateRoomRequest,
+    grant: () => ({ grant: 'roomCreate' }),
+    async call(backend, req, limits) {
+      checkMetadata(req.metadata, limits);
+      const record = await backend.createRoom({
+        name: required(req.name, 'name'),
+        empty_timeout: req.emptyTimeout || undefined,
+        max_participants: req.maxParticipants || undefined,
+        metadata: req.metadata || undefined,
+        node_id: req.nodeId || undefined,
+      });
+      return roomMessage(record);
+    },
+  }),
+
+  ListRooms: method({
+    request: ListRoomsRequest,
+    grant: () => ({ grant: 'roomList' }),
+    async call(backend, req) {
+      const rooms = await backend.listRooms(req.names);
+      return new ListRoomsResponse({ rooms: rooms.map(roomMessage) });
+    },
+  }),
+
+  DeleteRoom: method({
+    request: DeleteRoomRequest,
+    grant: () => ({ grant: 'roomCreate' }),
+    async call(backend, req) {
+      await backend.deleteRoom(required(req.room, 'room'));
+      return new DeleteRoomResponse();
+    },
+  }),
+
+  ListParticipants: method({
+    request: ListParticipantsRequest,
+    grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
+    async call(backend, req) {
+      const participants = await backend.listParticipants(required(req.room, 'room'));
+      return new ListParticipantsResponse({ participants: participants.map(participantMessage) });
+    },
+  }),
+
+  GetParticipant: method({
+    request: RoomParticipantIdentity,
+    grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
+    async call(backend, req) {
+      const view = await backend.getParticipant(
+        required(req.room, 'room'),
+        required(req.identity, 'identity'),
+      );
+      return participantMessage(view);
+    },
+  }),
+
+  RemoveParticipant: method({
+    request: RoomParticipantIdentity,
+    grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
+    async call(backend, req) {
+      await backend.removeParticipant(required(req.room, 'room'), required(req.identity, 'identity'));
+      return new RemoveParticipantResponse();
+    },
+  }),
+
+  UpdateRoomMetadata: method({
+    request: UpdateRoomMetadataRequest,
+    grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
+    async call(backend, req, limits) {
+      checkMetadata(req.metadata, limits);
+      return roomMessage(await backend.updateRoomMetadata(required(req.room, 'room'), req.metadata));
+    },
+  }),
+};
