@@ -10,7 +10,6 @@ import {
   decodeRelayMessage,
   encodeRelayMessage,
   type OpenMessage,
-  RELAY_KIND,
   type RelayMessage,
 } from './messages.js';
 import { type RelayRole, RelaySession } from './session.js';
@@ -95,8 +94,7 @@ export class RelayEndpoint {
   open(peer: string, info: { room: string; identity: string; claims: TokenClaims }): RelaySession {
     const session = this.track(crypto.randomUUID(), peer, 'signal', info.room, info.identity, info.claims);
     this.publish(peer, {
-      kind: RELAY_KIND,
-      type: 'open',
+      type: 'relay.open',
       session: session.id,
       from: this.nodeId,
       ...info,
@@ -106,28 +104,28 @@ export class RelayEndpoint {
     return session;
   }
 
-  /** Takes one message from this node's bus channel. Returns false when it is not a relay message. */
-  handle(raw: string): boolean {
+  /** Takes one message from this node's bus channel (raw or parsed). Returns false when it is not a relay message. */
+  handle(raw: unknown): boolean {
     const msg = decodeRelayMessage(raw);
     if (!msg) return false;
     const peer = this.peers.get(msg.from);
     if (peer) peer.lastSeen = Date.now();
     switch (msg.type) {
-      case 'open':
+      case 'relay.open':
         this.accept(msg);
         break;
-      case 'frame': {
+      case 'relay.frame': {
         const session = this.sessions.get(msg.session);
         if (session && session.peer === msg.from) session.receiveFrame(msg.seq, msg.payload);
         else if (!session) this.refuseUnknown(msg.from, msg.session);
         break;
       }
-      case 'close': {
+      case 'relay.close': {
         const session = this.sessions.get(msg.session);
         if (session && session.peer === msg.from) session.receiveClose(msg.code, msg.reason);
         break;
       }
-      case 'beat':
+      case 'relay.beat':
         this.checkBeat(msg.from, new Set(msg.sessions));
         break;
     }
@@ -196,8 +194,7 @@ export class RelayEndpoint {
   private refuseUnknown(peer: string, session: string): void {
     const reason = `session unknown on node ${this.nodeId}`;
     const close: RelayMessage = {
-      kind: RELAY_KIND,
-      type: 'close',
+      type: 'relay.close',
       session,
       from: this.nodeId,
       seq: 0,
@@ -243,8 +240,7 @@ export class RelayEndpoint {
         continue;
       }
       const beat: RelayMessage = {
-        kind: RELAY_KIND,
-        type: 'beat',
+        type: 'relay.beat',
         from: this.nodeId,
         sessions: [...peer.sessions],
       };

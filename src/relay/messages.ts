@@ -1,17 +1,17 @@
 /**
  * What a signal node and a room node say to each other about bridged sessions, over the cluster bus (each
- * node's channel). Every message names its sender (`from`) so that the receiver can answer even a session it
- * does not know. Frames and closes carry per-session, per-direction sequence numbers starting at 1.
+ * node's channel, shared with other features: the node's bus dispatches on `type`). Every message names its
+ * sender (`from`) so that the receiver can answer even a session it does not know. Frames and closes carry
+ * per-session, per-direction sequence numbers starting at 1.
  */
 import type { TokenClaims } from '../auth/token.js';
 
-/** Tags every relay message on a node's channel, which other features (the room API) share. */
-export const RELAY_KIND = 'relay';
+/** The bus message types of the relay, one handler each on the node's bus. */
+export const RELAY_MESSAGE_TYPES = ['relay.open', 'relay.frame', 'relay.close', 'relay.beat'] as const;
 
 /** Signal node -> room node: a client wants a session in `room`; its token was verified on the signal node. */
 export interface OpenMessage {
-  kind: typeof RELAY_KIND;
-  type: 'open';
+  type: 'relay.open';
   session: string;
   from: string;
   room: string;
@@ -21,8 +21,7 @@ export interface OpenMessage {
 
 /** One client frame (signal -> room) or one server frame (room -> signal), verbatim. */
 export interface FrameMessage {
-  kind: typeof RELAY_KIND;
-  type: 'frame';
+  type: 'relay.frame';
   session: string;
   from: string;
   seq: number;
@@ -31,8 +30,7 @@ export interface FrameMessage {
 
 /** Either side ends the session; `seq` is the last frame seq the sender sent before it. */
 export interface CloseMessage {
-  kind: typeof RELAY_KIND;
-  type: 'close';
+  type: 'relay.close';
   session: string;
   from: string;
   seq: number;
@@ -42,20 +40,17 @@ export interface CloseMessage {
 
 /** Liveness: sent to every peer node we share sessions with, listing those sessions. */
 export interface BeatMessage {
-  kind: typeof RELAY_KIND;
-  type: 'beat';
+  type: 'relay.beat';
   from: string;
   sessions: string[];
 }
 
 export type RelayMessage = OpenMessage | FrameMessage | CloseMessage | BeatMessage;
 
-/** Serialises a relay message for the bus; `kind` comes first so that receivers can skip others cheaply. */
+/** Serialises a relay message for the bus. */
 export function encodeRelayMessage(message: RelayMessage): string {
   return JSON.stringify(message);
 }
-
-const PREFIX = `{"kind":"${RELAY_KIND}"`;
 
 function isString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
@@ -65,20 +60,24 @@ function isSeq(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** Parses a bus message into a relay message; undefined for anything else (another feature's, or malformed). */
-export function decodeRelayMessage(raw: string): RelayMessage | undefined {
-  if (!raw.startsWith(PREFIX)) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return undefined;
+/**
+ * Checks a bus message (raw text, or already parsed by the node's bus) and returns it as a relay message;
+ * undefined for anything else (another feature's message, or a malformed one).
+ */
+export function decodeRelayMessage(raw: unknown): RelayMessage | undefined {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return undefined;
+    }
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const m = value as Record<string, unknown>;
   if (!isString(m.from)) return undefined;
   switch (m.type) {
-    case 'open':
+    case 'relay.open':
       return isString(m.session) &&
         isString(m.room) &&
         typeof m.identity === 'string' &&
@@ -86,15 +85,15 @@ export function decodeRelayMessage(raw: string): RelayMessage | undefined {
         m.claims !== null
         ? (m as unknown as OpenMessage)
         : undefined;
-    case 'frame':
+    case 'relay.frame':
       return isString(m.session) && isSeq(m.seq) && typeof m.payload === 'string'
         ? (m as unknown as FrameMessage)
         : undefined;
-    case 'close':
+    case 'relay.close':
       return isString(m.session) && isSeq(m.seq) && typeof m.code === 'number' && typeof m.reason === 'string'
         ? (m as unknown as CloseMessage)
         : undefined;
-    case 'beat':
+    case 'relay.beat':
       return Array.isArray(m.sessions) && m.sessions.every(isString)
         ? (m as unknown as BeatMessage)
         : undefined;

@@ -7,7 +7,6 @@ import type { TokenClaims } from '../auth/token.js';
 import { CloseCode, closeReason } from '../signal/close-codes.js';
 import type { SignalTransport } from '../signal/transport.js';
 import type { RelayMessage } from './messages.js';
-import { RELAY_KIND } from './messages.js';
 import { InboundSequencer } from './sequencer.js';
 
 /** `signal`: this node holds the client's WebSocket. `room`: this node hosts the room. */
@@ -74,8 +73,7 @@ export class RelaySession implements SignalTransport {
     if (this.closed) return;
     this.sent++;
     this.publish({
-      kind: RELAY_KIND,
-      type: 'frame',
+      type: 'relay.frame',
       session: this.id,
       from: this.init.self,
       seq: this.sent,
@@ -87,8 +85,7 @@ export class RelaySession implements SignalTransport {
     if (this.closed) return;
     const cut = closeReason(reason);
     this.publish({
-      kind: RELAY_KIND,
-      type: 'close',
+      type: 'relay.close',
       session: this.id,
       from: this.init.self,
       seq: this.sent,

@@ -6,11 +6,12 @@ import type { TokenClaims } from '../../src/auth/token.js';
 import { RelayEndpoint, type RelayEndpointOptions } from '../../src/relay/endpoint.js';
 import { encodeRelayMessage } from '../../src/relay/messages.js';
 import type { RelaySession } from '../../src/relay/session.js';
+import type { Router } from '../../src/routing/types.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
 import { collectOutput, spawnTracked, stopProcess } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { connectBus, type TestBus } from './redis-bus.js';
+import { attach, connectRouter } from './cluster-bus.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/relay-node.js', import.meta.url));
 const claims = (identity: string): TokenClaims => ({
@@ -37,26 +38,26 @@ function watch(session: RelaySession): { frames: string[]; closed: () => Closed 
   return { frames, closed: () => closed };
 }
 
-describe('relay endpoints over a real redis-server', () => {
+describe('relay endpoints over the Redis router on a real redis-server', () => {
   let redis: TestRedis;
-  const buses: TestBus[] = [];
+  const routers: Router[] = [];
   const endpoints: RelayEndpoint[] = [];
   const children: ChildProcess[] = [];
   let nextNode = 0;
 
   /** An endpoint in this process, listening on its own node channel. */
   async function node(options: Partial<RelayEndpointOptions> = {}): Promise<RelayEndpoint> {
-    const bus = await connectBus(redis.port);
-    buses.push(bus);
+    const router = await connectRouter(redis.port);
+    routers.push(router);
     const endpoint = new RelayEndpoint({
       nodeId: `node-${++nextNode}`,
-      bus,
+      bus: router,
       heartbeatMs: 100,
       peerTimeoutMs: 500,
       gapTimeoutMs: 300,
       ...options,
     });
-    await bus.listen(endpoint.nodeId, (message) => endpoint.handle(message));
+    await attach(router, endpoint);
     endpoint.start();
     endpoints.push(endpoint);
     return endpoint;
@@ -92,7 +93,7 @@ describe('relay endpoints over a real redis-server', () => {
 
   after(async () => {
     for (const endpoint of endpoints) endpoint.stop();
-    for (const bus of buses) await bus.close();
+    for (const router of routers) await router.close();
     for (const child of children) await stopProcess(child, 1000);
     await redis.stop();
   });
@@ -164,13 +165,12 @@ describe('relay endpoints over a real redis-server', () => {
     const onRoom = watch(accepted[0]);
     await waitFor(() => onRoom.frames.length === 1, { what: 'first frame' });
     // Frame 2 never reaches the bus; frame 3 does.
-    const bus = await connectBus(redis.port);
-    buses.push(bus);
-    await bus.publish(
+    const router = await connectRouter(redis.port);
+    routers.push(router);
+    await router.publish(
       room.nodeId,
       encodeRelayMessage({
-        kind: 'relay',
-        type: 'frame',
+        type: 'relay.frame',
         session: session.id,
         from: signal.nodeId,
         seq: 3,
@@ -193,8 +193,7 @@ describe('relay endpoints over a real redis-server', () => {
     const onRoom = watch(accepted[0]);
     const frame = (seq: number, payload: string) =>
       encodeRelayMessage({
-        kind: 'relay',
-        type: 'frame',
+        type: 'relay.frame',
         session: session.id,
         from: signal.nodeId,
         seq,
