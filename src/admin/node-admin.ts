@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { createToken } from '../auth/token.js';
 import type { Config } from '../config/types.js';
 import { LkcError } from '../errors.js';
-import { createRouter } from '../routing/create.js';
+import { withClusterRouter } from '../routing/open.js';
 import type { NodeRecord } from '../routing/types.js';
 import type { ClusterState } from '../supervisor/state-file.js';
 
@@ -37,14 +37,8 @@ function pick(nodes: NodeAddress[], wanted: string): NodeAddress {
  * `lk-cluster start` runs in this folder.
  */
 export async function findNode(config: Config, id: string, cluster?: ClusterState): Promise<NodeAddress> {
-  if (config.redis) {
-    const router = await createRouter(config);
-    try {
-      return pick(await router.listNodes(), id);
-    } finally {
-      await router.close();
-    }
-  }
+  if (config.redis)
+    return withClusterRouter(config, undefined, async (router) => pick(await router.listNodes(), id));
   const known = (cluster?.nodes ?? []).flatMap((node) =>
     node.id && node.url ? [{ id: node.id, url: node.url }] : [],
   );

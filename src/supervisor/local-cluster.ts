@@ -140,13 +140,21 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
     throw err;
   }
 
+  const startedAt = Date.now();
   const state = (): ClusterState => ({
     version: 1,
     supervisor_pid: process.pid,
-    started_at: Date.now(),
+    started_at: startedAt,
     ...(configFile ? { config_file: configFile } : {}),
     ...(redisAddress
-      ? { redis: { address: redisAddress, key_prefix: keyPrefix, private: Boolean(redis) } }
+      ? {
+          redis: {
+            address: redisAddress,
+            key_prefix: keyPrefix,
+            private: Boolean(redis),
+            ...(redis ? { pid: redis.pid } : {}),
+          },
+        }
       : {}),
     api_key: apiKey,
     api_secret: apiSecret,

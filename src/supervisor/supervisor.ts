@@ -258,14 +258,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           ),
         timeoutMs,
       );
+      const onDone = () =>
+        finish(new LkcError('UNAVAILABLE', `the supervisor stopped before ${nodeLabel(node)} was ready`));
       const finish = (err?: Error) => {
         clearTimeout(timer);
         this.off('event', onEvent);
+        this.off('done', onDone);
         if (err) reject(err);
         else resolve();
       };
       if (node.ready) finish();
-      else this.on('event', onEvent);
+      else {
+        this.on('event', onEvent);
+        this.once('done', onDone);
+      }
     });
   }
 

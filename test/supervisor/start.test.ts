@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ClusterState } from '../../src/supervisor/state-file.js';
+import { runCli } from '../config/run-cli.js';
+import { freePort } from '../helpers/ports.js';
+import { exited } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+import { get, pidAlive } from '../server/node-process.js';
+import { parsePrometheusText } from '../server/prometheus-text.js';
+import {
+  clusterPids,
+  endStart,
+  readStateFile,
+  runStart,
+  type StartRun,
+  stateToken,
+  waitAllGone,
+} from './cluster-process.js';
+
+interface Listed {
+  id: string;
+  region: string;
+  state: string;
+  dead: boolean;
+  url: string;
+}
+
+/** `nodes list --json` run in the cluster's folder, with no flags: it finds the cluster through the state file. */
+async function nodesList(cwd: string): Promise<Listed[]> {
+  const result = await runCli(['nodes', 'list', '--json'], { cwd });
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as Listed[];
+}
+
+// The embedded default's lease (no config file): LiveKit-like 6 s.
+const DEFAULT_LEASE_TTL_MS = 6000;
+
+describe('lk-cluster start --nodes 3 --regions us-west-2,us-east with no config file', () => {
+  let cwd: string;
+  let run: StartRun;
+  let state: ClusterState;
+  const seenPids = new Set<number>();
+
+  before(async () => {
+    cwd = mkdtempSync(join(tmpdir(), 'lkc-start-'));
+    run = await runStart(
+      ['--nodes', '3', '--regions', 'us-west-2,us-east', '--port', String(await freePort())],
+      cwd,
+    );
+    state = readStateFile(cwd);
+    for (const pid of await clusterPids(state)) seenPids.add(pid);
+  });
+
+  after(async () => {
+    await endStart(run, [...seenPids]);
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('starts three nodes, ready within 10 s, and prints one table of them', () => {
+    assert.ok(run.startedInMs < 10_000, `ready in ${run.startedInMs} ms`);
+    assert.equal(state.nodes.length, 3);
+    const text = run.output();
+    assert.match(text, /node id.*region.*URL.*pid.*state/);
+    for (const node of state.nodes) {
+      assert.ok(node.id && text.includes(node.id), `the table lists ${node.id}`);
+      assert.ok(text.includes(node.url!));
+      assert.ok(text.includes(String(node.pid)));
+    }
+    assert.deepEqual(
+      state.nodes.map((n) => n.region),
+      ['us-west-2', 'us-east', 'us-west-2'],
+    );
+    assert.match(text, /redis 127\.0\.0\.1:\d+ \(private/);
+  });
+
+  it("keeps the cluster's address in a state file that only its owner can read", () => {
+    const file = join(cwd, '.lk-cluster', 'state.json');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(state.supervisor_pid, run.child.pid);
+    assert.equal(state.redis?.private, true);
+    assert.match(state.redis!.address, /^127\.0\.0\.1:\d+$/);
+    assert.equal(state.node_selector?.kind, 'regionaware');
+    assert.ok(!run.output().includes(state.api_secret), 'the secret is never printed');
+  });
+
+  it('shows the nodes serving in their regions in nodes list, without flags', async () => {
+    const nodes = await nodesList(cwd);
+    const mine = state.nodes.map((n) => n.id);
+    assert.deepEqual(nodes.map((n) => n.id).sort(), [...mine].sort());
+    for (const listed of nodes) {
+      const expected = state.nodes.find((n) => n.id === listed.id)!;
+      assert.equal(listed.state, 'serving');
+      assert.equal(listed.dead, false);
+      assert.equal(listed.region, expected.region);
+    }
+  });
+
+  it('answers /readyz and Prometheus /metrics on every node', async () => {
+    for (const node of state.nodes) {
+      const ready = await get(`${node.url}/readyz`);
+      assert.equal(ready.status, 200, JSON.stringify(ready.body));
+      const metrics = await get(`${node.url}/metrics`);
+      assert.equal(metrics.status, 200);
+      const { samples } = parsePrometheusText(metrics.body);
+      assert.equal(
+        samples.find((s) => s.name === 'lkc_node_state' && s.labels.state === 'serving')?.value,
+        1,
+      );
+    }
+  });
+
+  it('restarts a node killed with SIGKILL: the new one serves within lease_ttl + 2 s', async () => {
+    const victim = state.nodes[1]!;
+    const killedAt = Date.now();
+    process.kill(victim.pid!, 'SIGKILL');
+    const nodes = await waitFor(
+      async () => {
+        const listed = await nodesList(cwd);
+        const old = listed.find((n) => n.id === victim.id);
+        const serving = listed.filter((n) => n.state === 'serving' && !n.dead && n.id !== victim.id);
+        return (!old || old.dead) && serving.length === 3 ? listed : undefined;
+      },
+      {
+        timeoutMs: DEFAULT_LEASE_TTL_MS + 6000,
+        intervalMs: 200,
+        what: 'the replacement to serve and the dead node to be marked',
+      },
+    );
+    const elapsed = Date.now() - killedAt;
+    assert.ok(elapsed < DEFAULT_LEASE_TTL_MS + 2000, `took ${elapsed} ms`);
+    const replacement = nodes.find((n) => !state.nodes.some((s) => s.id === n.id))!;
+    assert.equal(replacement.region, victim.region, 'the new node takes the slot of the dead one');
+    assert.match(run.output(), /restarting in/);
+    state = readStateFile(cwd);
+    assert.equal(state.nodes[1]!.id, replacement.id, 'the state file follows the new node');
+    for (const pid of await clusterPids(state)) seenPids.add(pid);
+  });
+
+  it('lets nodes drain stop one node for good: it exits and is not restarted', async () => {
+    const target = state.nodes[2]!;
+    const drained = await runCli(['nodes', 'drain', target.id!], { cwd });
+    assert.equal(drained.code, 0, drained.stderr);
+    await waitFor(() => !pidAlive(target.pid!), { timeoutMs: 5000, what: 'the drained node to exit' });
+    await waitFor(() => run.output().includes('drained and exited; not restarted'), {
+      timeoutMs: 3000,
+      what: 'the supervisor to say so',
+    });
+    const nodes = await nodesList(cwd);
+    assert.ok(!nodes.some((n) => n.id === target.id), 'gone from nodes list');
+    assert.equal(readStateFile(cwd).nodes[2]!.state, 'exited');
+  });
+
+  it('drains every node on Ctrl-C and leaves no node, worker or redis-server behind', async () => {
+    const pids = await clusterPids(readStateFile(cwd));
+    assert.ok(pids.length >= 5, `nodes, workers and redis: ${pids.join(', ')}`);
+    run.child.kill('SIGINT');
+    assert.deepEqual(await exited(run.child), { code: 0, signal: null });
+    await waitAllGone(pids, 5000);
+    assert.equal(existsSync(join(cwd, '.lk-cluster', 'state.json')), false, 'the state file is removed');
+    assert.match(run.output(), /every node has stopped/);
+  });
+});
+
+describe('kill -9 of the supervisor', () => {
+  let cwd: string;
+  let run: StartRun | undefined;
+  let pids: number[] = [];
+
+  before(async () => {
+    cwd = mkdtempSync(join(tmpdir(), 'lkc-orphans-'));
+  });
+
+  after(async () => {
+    await endStart(run, pids);
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('leaves no orphan: its nodes, their workers and its redis-server all end', async () => {
+    run = await runStart(['--nodes', '2', '--port', String(await freePort())], cwd);
+    const state = readStateFile(cwd);
+    pids = await clusterPids(state);
+    const cores = availableParallelism();
+    assert.equal(pids.length, 2 + 2 * cores + 1, 'two nodes with one worker per core each, and redis');
+    assert.ok(pids.includes(state.redis!.pid!));
+    run.child.kill('SIGKILL');
+    await exited(run.child);
+    await waitAllGone(pids, 10_000);
+  });
+});
+
+describe('lk-cluster start with no config file and one node', () => {
+  let cwd: string;
+  let run: StartRun | undefined;
+  let pids: number[] = [];
+
+  before(async () => {
+    cwd = mkdtempSync(join(tmpdir(), 'lkc-single-'));
+  });
+
+  after(async () => {
+    await endStart(run, pids);
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('runs the node in single-node mode, with a key the CLI finds in the state file', async () => {
+    run = await runStart(['--port', String(await freePort())], cwd);
+    const state = readStateFile(cwd);
+    pids = await clusterPids(state);
+    assert.equal(state.redis, undefined);
+    assert.match(run.output(), /single-node mode/);
+    const node = state.nodes[0]!;
+    const info = await fetch(`${node.url}/admin/node`, {
+      headers: { authorization: `Bearer ${await stateToken(state)}` },
+    });
+    assert.equal(((await info.json()) as { router: string }).router, 'local');
+    const undrained = await runCli(['nodes', 'undrain', node.id!, '--json'], { cwd });
+    assert.equal(undrained.code, 0, undrained.stderr);
+    assert.equal(JSON.parse(undrained.stdout).state, 'serving');
+    run.child.kill('SIGINT');
+    assert.deepEqual(await exited(run.child), { code: 0, signal: null });
+    await waitAllGone(pids, 5000);
+  });
+});
+
+describe('lk-cluster start --nodes 2 without redis-server installed', () => {
+  it('says in one line how to install it or configure Redis, and leaves nothing behind', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'lkc-noredis-'));
+    const emptyBin = mkdtempSync(join(tmpdir(), 'lkc-path-'));
+    try {
+      const result = await runCli(['start', '--nodes', '2', '--port', String(await freePort())], {
+        cwd,
+        env: { PATH: emptyBin },
+      });
+      assert.equal(result.code, 1);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, /apt-get install redis-server/);
+      assert.match(result.stderr, /redis\.address/);
+      assert.equal(existsSync(join(cwd, '.lk-cluster', 'state.json')), false);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+      rmSync(emptyBin, { recursive: true, force: true });
+    }
+  });
+});
