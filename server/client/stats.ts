@@ -1,0 +1,114 @@
+/**
+ * The page's own WebRTC figures: per received track (packets, bytes, frames decoded, bitrate) and per published
+ * track, read from each consumer's and producer's own RTCRtpReceiver/Sender stats.
+ */
+import type { types } from 'mediasoup-client';
+import type { Call } from './call.js';
+
+export interface InboundStats {
+  consumerId: string;
+  producerId: string;
+  participant: string;
+  kind: 'audio' | 'video';
+  ssrc: number | null;
+  packetsReceived: number;
+  packetsLost: number;
+  bytesReceived: number;
+  framesDecoded: number;
+  frameWidth: number;
+  frameHeight: number;
+  /** Bits per second since the previous reading. */
+  bitrate: number;
+}
+
+export interface OutboundStats {
+  producerId: string;
+  kind: 'audio' | 'video';
+  packetsSent: number;
+  bytesSent: number;
+  framesEncoded: number;
+  bitrate: number;
+}
+
+export interface CallStats {
+  at: number;
+  inbound: InboundStats[];
+  outbound: OutboundStats[];
+}
+
+const previous = new Map<string, { bytes: number; at: number }>();
+
+function bitrate(id: string, bytes: number, at: number): number {
+  const last = previous.get(id);
+  previous.set(id, { bytes, at });
+  if (!last || at <= last.at) return 0;
+  return Math.round(((bytes - last.bytes) * 8 * 1000) / (at - last.at));
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' ? value : 0;
+}
+
+/**
+ * The inbound-rtp entry of the consumer's own SSRC. A receiving peer connection also holds mediasoup-client's
+ * probation receiver (ssrc 1234) whose counters stay at zero; matching the SSRC keeps it out.
+ */
+function inboundRtp(report: RTCStatsReport, ssrc: number | null): Record<string, unknown> | undefined {
+  let fallback: Record<string, unknown> | undefined;
+  for (const entry of report.values() as IterableIterator<Record<string, unknown>>) {
+    if (entry.type !== 'inbound-rtp') continue;
+    if (ssrc !== null && entry.ssrc === ssrc) return entry;
+    if (entry.ssrc !== 1234) fallback ??= entry;
+  }
+  return ssrc === null ? fallback : undefined;
+}
+
+function outboundRtp(report: RTCStatsReport): Record<string, unknown> | undefined {
+  for (const entry of report.values() as IterableIterator<Record<string, unknown>>) {
+    if (entry.type === 'outbound-rtp') return entry;
+  }
+  return undefined;
+}
+
+async function consumerStats(consumer: types.Consumer, participant: string): Promise<InboundStats> {
+  const ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc ?? null;
+  const entry = consumer.closed ? undefined : inboundRtp(await consumer.getStats(), ssrc);
+  const at = Date.now();
+  const bytesReceived = num(entry?.bytesReceived);
+  return {
+    consumerId: consumer.id,
+    producerId: consumer.producerId,
+    participant,
+    kind: consumer.kind as 'audio' | 'video',
+    ssrc,
+    packetsReceived: num(entry?.packetsReceived),
+    packetsLost: num(entry?.packetsLost),
+    bytesReceived,
+    framesDecoded: num(entry?.framesDecoded),
+    frameWidth: num(entry?.frameWidth),
+    frameHeight: num(entry?.frameHeight),
+    bitrate: bitrate(consumer.id, bytesReceived, at),
+  };
+}
+
+async function producerStats(producer: types.Producer): Promise<OutboundStats> {
+  const entry = producer.closed ? undefined : outboundRtp(await producer.getStats());
+  const bytesSent = num(entry?.bytesSent);
+  return {
+    producerId: producer.id,
+    kind: producer.kind as 'audio' | 'video',
+    packetsSent: num(entry?.packetsSent),
+    bytesSent,
+    framesEncoded: num(entry?.framesEncoded),
+    bitrate: bitrate(producer.id, bytesSent, Date.now()),
+  };
+}
+
+/** Reads every track's figures now. */
+export async function readStats(call: Call): Promise<CallStats> {
+  const [inbound, outbound] = await Promise.all([
+    Promise.all([...call.tracks.values()].map((track) => consumerStats(track.consumer, track.participant))),
+    Promise.all([...call.producers.values()].map(producerStats)),
+  ]);
+  return { at: Date.now(), inbound, outbound };
+}
