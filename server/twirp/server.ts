@@ -13,6 +13,8 @@ export const ROOM_SERVICE = 'livekit.RoomService';
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** LiveKit's default room.max_metadata_size. */
 export const DEFAULT_MAX_METADATA_BYTES = 64_000;
+// How much of an oversized body is read and dropped, in multiples of the limit, before the connection is cut.
+const DISCARD_LIMIT_FACTOR = 16;
 
 export interface RoomServiceServerOptions {
   backend: RoomServiceBackend;
@@ -125,10 +127,14 @@ export class RoomServiceServer {
       return;
     }
     if (err instanceof BodyTooLargeError) {
-      // The rest of the body is never read: answer, then close the connection instead of draining it.
-      sendTwirpError(res, error, { connection: 'close' });
-      res.once('finish', () => req.destroy());
-      return;
+      // The rest of the body is read and dropped, so that a client still sending can read the answer (a closed
+      // socket would fail its write first); past a bound the connection is cut.
+      let dropped = 0;
+      req.on('data', (chunk: Buffer) => {
+        dropped += chunk.length;
+        if (dropped > DISCARD_LIMIT_FACTOR * this.bodyLimitBytes) req.destroy();
+      });
+      req.resume();
     }
     sendTwirpError(res, error);
   }
