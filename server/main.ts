@@ -9,6 +9,8 @@ import { isolateWorkersFromNodeSignals } from './worker-session.js';
 
 // A stop that hangs (a store that never answers) must not keep the process alive.
 const HARD_EXIT_MS = 15_000;
+// A node whose supervisor died must not outlive it by more than this.
+const SUPERVISOR_GONE_EXIT_MS = 3000;
 
 function configPath(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -60,7 +62,11 @@ function watchSupervisor(node: ClusterNode): void {
   // The id first, so that the supervisor prefixes this node's log lines with it.
   announce();
   // The supervisor's end of the IPC pipe closes when it exits, even on kill -9: never outlive it.
-  process.on('disconnect', () => void node.stop('the supervisor is gone'));
+  process.on('disconnect', () => {
+    // Its private Redis died with it, so unregistering may not get through: try briefly, then go.
+    setTimeout(() => process.exit(1), SUPERVISOR_GONE_EXIT_MS).unref();
+    void node.stop('the supervisor is gone');
+  });
   process.on('message', (message: SupervisorMessage) => {
     if (message?.type === 'drain')
       node.drain(message.deadline_seconds).catch(() => void node.stop('drain refused'));

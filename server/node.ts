@@ -14,6 +14,7 @@ import { NodeMetrics } from './metrics.js';
 import { addRegionDiscoveryRoute } from './regions-discovery.js';
 import type { Room } from './room.js';
 import { type OpenRoomOptions, RoomRegistry } from './rooms.js';
+import { addSignalling, type Signalling } from './signal/service.js';
 import { StatsReporter, StatsSampler } from './stats.js';
 import type { RoomBusCalls } from './twirp/bus-calls.js';
 import { addRoomServiceRoutes } from './twirp/routes.js';
@@ -24,6 +25,7 @@ import { WorkerPool } from './workers.js';
 export const DEFAULT_DRAIN_SECONDS = 600;
 // Shutdown steps that talk to the store never hold the exit longer than this.
 const STORE_STEP_TIMEOUT_MS = 2000;
+const STORE_STEP_GIVE_UP_MS = 250;
 
 export interface Readiness {
   ready: boolean;
@@ -76,6 +78,8 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
   rooms!: RoomRegistry;
   bus!: NodeBus;
   private roomApi?: RoomBusCalls;
+  /** `/rtc`, the signal bridge and the join page. */
+  signalling?: Signalling;
   private reporter?: StatsReporter;
   private stats: NodeStats = emptyStats();
   private registered = false;
@@ -162,6 +166,7 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     addAdminRoutes(this.http, this);
     this.roomApi = addRoomServiceRoutes(this.http, this, this.log);
     addRegionDiscoveryRoute(this.http, this);
+    this.signalling = addSignalling(this, this.log);
     await this.http.listen(this.config.port, this.config.bind_addresses);
     await this.bus.start();
     this.reporter = new StatsReporter(
@@ -298,14 +303,18 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.setState('shutting_down');
     await this.reporter?.stop();
+    // Once the store has failed one step it is likely gone: the remaining steps get a short try, not the full wait.
+    let budgetMs = this.storeError ? STORE_STEP_GIVE_UP_MS : STORE_STEP_TIMEOUT_MS;
     const step = async (what: string, run: () => Promise<unknown> | undefined) => {
       try {
-        await withTimeout(Promise.resolve(run()), STORE_STEP_TIMEOUT_MS, what);
+        await withTimeout(Promise.resolve(run()), budgetMs, what);
       } catch (err) {
+        budgetMs = STORE_STEP_GIVE_UP_MS;
         this.log.warn({ err: (err as Error).message }, `${what} failed`);
       }
     };
     if (this.rooms) await step('closing rooms', () => this.rooms.closeAll('the node is shutting down'));
+    this.signalling?.close();
     if (this.registered) await step('unregistering', () => this.cluster.unregisterNode(this.id));
     this.registered = false;
     this.roomApi?.close();

@@ -16,6 +16,7 @@ import {
   nodeConfig,
   startNode,
   TEST_KEY,
+  TEST_SECRET,
   type TestNode,
   testToken,
   writeConfig,
@@ -183,6 +184,7 @@ describe('a node in a Redis cluster', () => {
     assert.equal(await call(await testToken()), 200, 'a good token');
     const answer = await get(`${node.url}/admin/node`);
     assert.equal(answer.body.error.code, 'UNAUTHENTICATED');
+    assert.ok(!node.output().includes(TEST_SECRET), 'the API secret never reaches the log');
   });
 
   it('replaces a mediasoup worker that dies, closing and unmapping its rooms', async () => {

@@ -3,12 +3,15 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createRouter } from '../../src/routing/create.js';
 import type { ClusterState } from '../../src/supervisor/state-file.js';
 import { runCli } from '../config/run-cli.js';
+import { testConfig } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
 import { exited } from '../helpers/processes.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { get, pidAlive } from '../server/node-process.js';
+import { get, nodeConfig, pidAlive, writeConfig } from '../server/node-process.js';
 import { parsePrometheusText } from '../server/prometheus-text.js';
 import {
   clusterPids,
@@ -222,6 +225,66 @@ describe('lk-cluster start with no config file and one node', () => {
     run.child.kill('SIGINT');
     assert.deepEqual(await exited(run.child), { code: 0, signal: null });
     await waitAllGone(pids, 5000);
+  });
+});
+
+describe('lk-cluster start with a config file that names a Redis', () => {
+  let cwd: string;
+  let redis: TestRedis;
+  let run: StartRun | undefined;
+  let pids: number[] = [];
+
+  before(async () => {
+    cwd = mkdtempSync(join(tmpdir(), 'lkc-configured-'));
+    redis = await startRedis();
+  });
+
+  after(async () => {
+    await endStart(run, pids);
+    await redis?.stop();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it("joins that Redis with the config's key prefix, region and timings, and leaves the Redis running", async () => {
+    const config = nodeConfig({
+      port: await freePort(),
+      redis: redis.address,
+      region: 'us-east',
+      keyPrefix: '{team-a}:',
+    });
+    const file = writeConfig(cwd, 'lk-cluster.yaml', config);
+    run = await runStart(['--config', file, '--nodes', '2'], cwd);
+    const state = readStateFile(cwd);
+    pids = await clusterPids(state);
+    assert.equal(state.config_file, file);
+    assert.deepEqual(
+      { address: state.redis?.address, key_prefix: state.redis?.key_prefix, private: state.redis?.private },
+      { address: redis.address, key_prefix: '{team-a}:', private: false },
+    );
+    const router = await createRouter(
+      testConfig({
+        redis: { address: redis.address, key_prefix: '{team-a}:' },
+        node_stats: { update_interval: 0.5, lease_ttl: 1.5 },
+      }),
+    );
+    try {
+      const nodes = await router.listNodes();
+      assert.deepEqual(nodes.map((n) => n.id).sort(), state.nodes.map((n) => n.id).sort());
+      for (const node of nodes) {
+        assert.equal(node.region, 'us-east');
+        assert.ok(node.lease_ms_left <= 1500, 'the lease of the config file');
+      }
+      const ports = state.nodes.map((n) => n.port);
+      assert.ok(ports[1]! > ports[0]!, 'each node takes the next free port');
+      const ranges = nodes.map((n) => n.rtc_port_range).sort((a, b) => a.start - b.start);
+      assert.equal(ranges[0]!.end + 1, ranges[1]!.start, 'each node has its own UDP slice');
+    } finally {
+      await router.close();
+    }
+    run.child.kill('SIGINT');
+    assert.deepEqual(await exited(run.child), { code: 0, signal: null });
+    await waitAllGone(pids.filter((pid) => pid !== redis.process.pid));
+    assert.ok(pidAlive(redis.process.pid!), 'a configured Redis is not ours to stop');
   });
 });
 
