@@ -108,7 +108,12 @@ export function decodeRequest<T>(type: MessageClass<T>, body: Buffer, encoding: 
  * Writes a response message: JSON with proto field names and every field, as Twirp's Go server writes it (the
  * SDKs read both spellings), or binary protobuf.
  */
-export function sendMessage(res: ServerResponse, message: EncodableMessage, encoding: Encoding): void {
+export function sendMessage(
+  res: ServerResponse,
+  message: EncodableMessage,
+  encoding: Encoding,
+  headers: Record<string, string> = {},
+): void {
   const body =
     encoding === 'json'
       ? Buffer.from(JSON.stringify(message.toJson({ useProtoFieldName: true, emitDefaultValues: true })))
@@ -116,6 +121,7 @@ export function sendMessage(res: ServerResponse, message: EncodableMessage, enco
   res.writeHead(200, {
     'content-type': encoding === 'json' ? 'application/json' : 'application/protobuf',
     'content-length': body.length,
+    ...headers,
   });
   res.end(body);
 }

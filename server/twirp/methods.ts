@@ -11,6 +11,7 @@ import {
   UpdateRoomMetadataRequest,
 } from '@livekit/protocol';
 import type { VideoGrant } from '../../src/auth/token.js';
+import type { RoomRecord } from '../../src/routing/types.js';
 import type { RoomServiceBackend } from './backend.js';
 import type { EncodableMessage, MessageClass } from './codec.js';
 import { TwirpError } from './errors.js';
@@ -28,11 +29,24 @@ export interface MethodLimits {
   maxMetadataBytes: number;
 }
 
+/** A method's answer: the response message, and headers that say more than the message can. */
+export interface MethodAnswer {
+  message: EncodableMessage;
+  headers?: Record<string, string>;
+}
+
+/** Names the node a room is on: LiveKit's Room message has no field for it. */
+export const ROOM_NODE_HEADER = 'x-lkc-node-id';
+
 /** One RoomService method: its request message, the grant it needs, and the call it makes on the backend. */
 export interface MethodSpec<Req> {
   request: MessageClass<Req>;
   grant(request: Req): RequiredGrant;
-  call(backend: RoomServiceBackend, request: Req, limits: MethodLimits): Promise<EncodableMessage>;
+  call(backend: RoomServiceBackend, request: Req, limits: MethodLimits): Promise<MethodAnswer>;
+}
+
+function withNode(record: RoomRecord): MethodAnswer {
+  return { message: roomMessage(record), headers: { [ROOM_NODE_HEADER]: record.node_id } };
 }
 
 function required(value: string, field: string): string {
@@ -69,7 +83,7 @@ export const ROOM_SERVICE_METHODS: Record<string, MethodSpec<unknown>> = {
         metadata: req.metadata || undefined,
         node_id: req.nodeId || undefined,
       });
-      return roomMessage(record);
+      return withNode(record);
     },
   }),
 
@@ -78,7 +92,7 @@ export const ROOM_SERVICE_METHODS: Record<string, MethodSpec<unknown>> = {
     grant: () => ({ grant: 'roomList' }),
     async call(backend, req) {
       const rooms = await backend.listRooms(req.names);
-      return new ListRoomsResponse({ rooms: rooms.map(roomMessage) });
+      return { message: new ListRoomsResponse({ rooms: rooms.map(roomMessage) }) };
     },
   }),
 
@@ -87,7 +101,7 @@ export const ROOM_SERVICE_METHODS: Record<string, MethodSpec<unknown>> = {
     grant: () => ({ grant: 'roomCreate' }),
     async call(backend, req) {
       await backend.deleteRoom(required(req.room, 'room'));
-      return new DeleteRoomResponse();
+      return { message: new DeleteRoomResponse() };
     },
   }),
 
@@ -96,7 +110,9 @@ export const ROOM_SERVICE_METHODS: Record<string, MethodSpec<unknown>> = {
     grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
     async call(backend, req) {
       const participants = await backend.listParticipants(required(req.room, 'room'));
-      return new ListParticipantsResponse({ participants: participants.map(participantMessage) });
+      return {
+        message: new ListParticipantsResponse({ participants: participants.map(participantMessage) }),
+      };
     },
   }),
 
@@ -108,7 +124,7 @@ export const ROOM_SERVICE_METHODS: Record<string, MethodSpec<unknown>> = {
         required(req.room, 'room'),
         required(req.identity, 'identity'),
       );
-      return participantMessage(view);
+      return { message: participantMessage(view) };
     },
   }),
 
@@ -117,7 +133,7 @@ export const ROOM_SERVICE_METHODS: Record<string, MethodSpec<unknown>> = {
     grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
     async call(backend, req) {
       await backend.removeParticipant(required(req.room, 'room'), required(req.identity, 'identity'));
-      return new RemoveParticipantResponse();
+      return { message: new RemoveParticipantResponse() };
     },
   }),
 
@@ -126,7 +142,7 @@ export const ROOM_SERVICE_METHODS: Record<string, MethodSpec<unknown>> = {
     grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
     async call(backend, req, limits) {
       checkMetadata(req.metadata, limits);
-      return roomMessage(await backend.updateRoomMetadata(required(req.room, 'room'), req.metadata));
+      return withNode(await backend.updateRoomMetadata(required(req.room, 'room'), req.metadata));
     },
   }),
 };

@@ -94,8 +94,8 @@ export class RoomServiceServer {
       const body = await readBody(req, this.bodyLimitBytes);
       const request = decodeRequest(spec.request, body, encoding);
       authorize(claims, spec.grant(request));
-      const response = await spec.call(this.options.backend, request, this.limits);
-      sendMessage(res, response, encoding);
+      const answer = await spec.call(this.options.backend, request, this.limits);
+      sendMessage(res, answer.message, encoding, answer.headers);
     } catch (err) {
       this.fail(req, res, err, methodName);
     }

@@ -1,0 +1,64 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { renderDetails } from '../../cli/table.js';
+import { RoomApiClient } from '../../src/room-api/client.js';
+import { resolveRoomApiTarget } from '../../src/room-api/target.js';
+
+export default class RoomCreate extends BaseCommand<typeof RoomCreate> {
+  static override description =
+    'Create a room through the Room API (LiveKit’s CreateRoom): any node places it; creating it again returns it';
+
+  static override examples = [
+    { command: '<%= config.bin %> room create standup', description: 'on the node the selector chooses' },
+    {
+      command: '<%= config.bin %> room create standup --empty-timeout 600 --max-participants 20',
+      description: 'closed after 10 minutes empty, at most 20 people',
+    },
+    {
+      command: '<%= config.bin %> room create standup --node ND_h2kS8fQx0bLm --url http://10.0.0.5:7880',
+      description: 'on a given node (when it is serving), asking another node',
+    },
+  ];
+
+  static override args = {
+    name: Args.string({ description: 'room name', required: true }),
+  };
+
+  static override flags = {
+    'empty-timeout': Flags.integer({ description: 'seconds the room lives with nobody in it', min: 0 }),
+    'max-participants': Flags.integer({ description: 'participants the room takes (0 = no limit)', min: 0 }),
+    metadata: Flags.string({ description: 'room metadata (any text, often JSON)' }),
+    node: Flags.string({ description: 'place the room on this node id when it is serving' }),
+    url: Flags.string({
+      description: 'a node to call (default: the cluster started in this folder, else the config’s port)',
+      env: 'LKC_URL',
+    }),
+  };
+
+  public async run(): Promise<Record<string, unknown>> {
+    const { config, cluster } = await this.loadConfig();
+    const target = resolveRoomApiTarget(config, { url: this.flags.url, cluster, env: process.env });
+    const { room, nodeId } = await new RoomApiClient(target).createRoom(this.args.name, {
+      emptyTimeout: this.flags['empty-timeout'],
+      maxParticipants: this.flags['max-participants'],
+      metadata: this.flags.metadata,
+      nodeId: this.flags.node,
+    });
+    this.log(
+      renderDetails([
+        ['room', room.name],
+        ['sid', room.sid],
+        ['node', nodeId],
+        ['empty timeout', `${room.emptyTimeout} s`],
+        ['max participants', room.maxParticipants || 'no limit'],
+        ['participants', room.numParticipants],
+        ['created', new Date(Number(room.creationTime) * 1000).toISOString()],
+        ['metadata', room.metadata || null],
+      ]),
+    );
+    if (this.flags.node && nodeId && nodeId !== this.flags.node) {
+      this.warn(`node ${this.flags.node} could not take it (not serving, or the room was already elsewhere)`);
+    }
+    return { ...(room.toJson({ useProtoFieldName: true }) as object), node_id: nodeId ?? null };
+  }
+}

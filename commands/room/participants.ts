@@ -1,0 +1,55 @@
+import { TrackType } from '@livekit/protocol';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { renderTable } from '../../cli/table.js';
+import { RoomApiClient } from '../../src/room-api/client.js';
+import { resolveRoomApiTarget } from '../../src/room-api/target.js';
+
+export default class RoomParticipants extends BaseCommand<typeof RoomParticipants> {
+  static override description =
+    'List the participants of a room through the Room API (LiveKit’s ListParticipants), asked of the room’s node';
+
+  static override examples = [
+    { command: '<%= config.bin %> room participants standup', description: 'as a table' },
+    {
+      command: '<%= config.bin %> room participants standup --json',
+      description: 'as LiveKit’s ParticipantInfo',
+    },
+  ];
+
+  static override args = {
+    name: Args.string({ description: 'room name', required: true }),
+  };
+
+  static override flags = {
+    url: Flags.string({
+      description: 'a node to call (default: the cluster started in this folder, else the config’s port)',
+      env: 'LKC_URL',
+    }),
+  };
+
+  public async run(): Promise<unknown[]> {
+    const { config, cluster } = await this.loadConfig();
+    const target = resolveRoomApiTarget(config, { url: this.flags.url, cluster, env: process.env });
+    const participants = await new RoomApiClient(target).listParticipants(this.args.name);
+    const tracks = (p: (typeof participants)[number]) =>
+      p.tracks
+        .map((t) => `${t.type === TrackType.AUDIO ? 'audio' : 'video'}${t.muted ? ' (muted)' : ''}`)
+        .join(', ');
+    this.log(
+      renderTable(
+        ['identity', 'sid', 'name', 'joined', 'tracks', 'region'],
+        participants.map((p) => [
+          p.identity,
+          p.sid,
+          p.name || null,
+          new Date(Number(p.joinedAtMs || p.joinedAt * 1000n)).toISOString(),
+          tracks(p) || null,
+          p.region || null,
+        ]),
+      ),
+    );
+    if (participants.length === 0) this.log(`nobody is in room ${this.args.name}`);
+    return participants.map((p) => p.toJson({ useProtoFieldName: true }));
+  }
+}
