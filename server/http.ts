@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { isLkcError } from '../src/errors.js';
+import { isLkcError, LkcError } from '../src/errors.js';
 import type { Logger } from './logger.js';
 
 /** One HTTP request as a route handler sees it. */
@@ -134,9 +134,22 @@ export class HttpSurface {
       // Keep-alive sockets would hold close() open for their idle time.
       server.keepAliveTimeout = 2000;
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (err: NodeJS.ErrnoException) => {
+          const where = `${host ?? '*'}:${this.boundPort || port}`;
+          if (err.code === 'EADDRINUSE')
+            reject(
+              new LkcError(
+                'UNAVAILABLE',
+                `${where} is already in use: choose another port (config port or LKC_PORT)`,
+              ),
+            );
+          else if (err.code === 'EADDRNOTAVAIL')
+            reject(new LkcError('BAD_INPUT', `${where}: no such local address (check bind_addresses)`));
+          else reject(err);
+        });
         server.listen({ port: this.boundPort || port, host }, () => {
-          server.off('error', reject);
+          server.removeAllListeners('error');
+          server.on('error', (err) => this.logger.error({ err: err.message }, 'HTTP server error'));
           resolve();
         });
       });

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { createWorker, type types } from 'mediasoup';
+import { existsSync } from 'node:fs';
+import { createWorker, type types, workerBin } from 'mediasoup';
+import { LkcError } from '../src/errors.js';
 import { type PortRange, splitPortRange } from '../src/supervisor/ports.js';
 import type { Logger } from './logger.js';
 
@@ -48,6 +50,14 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   /** Starts every worker; rejects if any cannot start (e.g. the mediasoup-worker binary is missing). */
   async start(): Promise<void> {
+    // With worker-session.ts in effect, mediasoup runs a wrapper script; the binary itself is here.
+    const binary = process.env.LKC_MEDIASOUP_WORKER_BIN || workerBin;
+    if (!existsSync(binary)) {
+      throw new LkcError(
+        'MISSING_SYSTEM_PACKAGE',
+        `the mediasoup worker binary is missing (${binary}): build it with \`node scripts/mediasoup-worker/install.mjs\` (npm install runs it), or point MEDIASOUP_WORKER_BIN at one`,
+      );
+    }
     await Promise.all(this.slots.map((slot) => this.launch(slot)));
   }
 
