@@ -32,6 +32,8 @@ interface RoomEvents {
   closed: [reason: string];
   /** A participant joined or left, or published its first / unpublished its last track. */
   changed: [];
+  /** A participant was removed (it left, or the room API removed it); its media is already closed. */
+  participantLeft: [participant: Participant, reason: string];
 }
 
 /**
@@ -110,6 +112,7 @@ export class Room extends EventEmitter<RoomEvents> {
     participant.close();
     this.logger.info({ identity, reason, participants: this.participants.size }, 'participant left');
     if (this.participants.size === 0) this.armEmptyTimer();
+    this.emit('participantLeft', participant, reason);
     this.emit('changed');
     return true;
   }

@@ -36,13 +36,16 @@ export interface CallStats {
   outbound: OutboundStats[];
 }
 
-const previous = new Map<string, { bytes: number; at: number }>();
+// The browser caches stats for a moment: readings closer than this keep the last computed bitrate.
+const MIN_INTERVAL_MS = 500;
+const previous = new Map<string, { bytes: number; at: number; bitrate: number }>();
 
 function bitrate(id: string, bytes: number, at: number): number {
   const last = previous.get(id);
-  previous.set(id, { bytes, at });
-  if (!last || at <= last.at) return 0;
-  return Math.round(((bytes - last.bytes) * 8 * 1000) / (at - last.at));
+  if (last && at - last.at < MIN_INTERVAL_MS) return last.bitrate;
+  const rate = last ? Math.round(((bytes - last.bytes) * 8 * 1000) / (at - last.at)) : 0;
+  previous.set(id, { bytes, at, bitrate: rate });
+  return rate;
 }
 
 function num(value: unknown): number {

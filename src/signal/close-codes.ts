@@ -5,7 +5,7 @@
 export const CloseCode = {
   /** The client left (or the server ended a session normally). */
   NORMAL: 1000,
-  /** The node is shutting down at once (not draining). */
+  /** The node is shutting down at once (not draining); a browser sends it when the page goes away. */
   GOING_AWAY: 1001,
   /** A WebSocket message above MAX_SOCKET_MESSAGE_BYTES. */
   MESSAGE_TOO_BIG: 1009,
@@ -33,7 +33,9 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 
 const DESCRIPTIONS: Record<number, string> = {
   1000: 'closed normally',
-  1001: 'node shutting down',
+  1001: 'going away',
+  1005: 'closed without a code',
+  1006: 'connection lost',
   1009: 'message too big',
   1011: 'internal error',
   4001: 'room node gone',

@@ -1,0 +1,84 @@
+import type { IncomingMessage } from 'node:http';
+import { bearerToken, type TokenClaims, verifyToken } from '../../src/auth/token.js';
+import { isLkcError, LkcError } from '../../src/errors.js';
+import type { ClusterNode } from '../node.js';
+import type { Room } from '../room.js';
+
+/** Where an admitted session runs: on a room of this node, or relayed to the node that hosts the room. */
+export type SessionTarget = { local: true; room: Room } | { local: false; nodeId: string };
+
+export interface Admission {
+  claims: TokenClaims;
+  identity: string;
+  room: string;
+  target: SessionTarget;
+}
+
+/** Why `/rtc` refused a connection before the upgrade: an HTTP status and a reason a person can act on. */
+export class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const STATUS: Record<string, [number, string]> = {
+  UNAUTHENTICATED: [401, 'unauthenticated'],
+  PERMISSION_DENIED: [401, 'unauthenticated'],
+  ROOM_NOT_FOUND: [404, 'not_found'],
+  NO_AVAILABLE_NODES: [503, 'unavailable'],
+  REDIS_UNAVAILABLE: [503, 'unavailable'],
+  UNAVAILABLE: [503, 'unavailable'],
+};
+
+function unauthorized(message: string): LkcError {
+  return new LkcError('UNAUTHENTICATED', message);
+}
+
+/** Checks the token of a `/rtc` request; throws UNAUTHENTICATED with the reason when it is not good for a join. */
+export async function authorize(req: IncomingMessage, url: URL, keys: Record<string, string>) {
+  const token = url.searchParams.get('access_token') || bearerToken(req.headers.authorization);
+  const claims = await verifyToken(token ?? undefined, keys);
+  if (!claims.video.roomJoin) throw unauthorized('access token lacks the roomJoin grant');
+  const room = claims.video.room;
+  if (!room) throw unauthorized('access token names no room (video.room)');
+  const asked = url.searchParams.get('room');
+  if (asked && asked !== room) throw unauthorized(`access token is for room ${room}, not ${asked}`);
+  if (!claims.identity) throw unauthorized('access token has no identity (sub)');
+  return { claims, identity: claims.identity, room };
+}
+
+/**
+ * Decides where the session runs: a room open here stays here; otherwise the cluster places the room (or finds
+ * where it is), from this node's region. With `room.auto_create: false`, only a room that exists can be joined.
+ */
+export async function route(node: ClusterNode, room: string): Promise<SessionTarget> {
+  const open = node.rooms.get(room);
+  if (open && !open.closed) return { local: true, room: open };
+  if (!node.config.room.auto_create && !(await node.cluster.getRoomNode(room))) {
+    throw new LkcError(
+      'ROOM_NOT_FOUND',
+      `room ${room} does not exist (room.auto_create is off: create it first)`,
+    );
+  }
+  const placement = await node.cluster.placeRoom(room, { originRegion: node.config.region || undefined });
+  if (placement.node.id !== node.id) return { local: false, nodeId: placement.node.id };
+  return { local: true, room: await node.hostRoom(room) };
+}
+
+/** Token, then placement: everything a `/rtc` request must pass before it is upgraded. */
+export async function admit(node: ClusterNode, req: IncomingMessage, url: URL): Promise<Admission> {
+  try {
+    const { claims, identity, room } = await authorize(req, url, node.config.keys);
+    return { claims, identity, room, target: await route(node, room) };
+  } catch (err) {
+    if (isLkcError(err)) {
+      const [status, code] = STATUS[err.code] ?? [500, 'internal'];
+      throw new Refusal(status, code, err.message);
+    }
+    throw new Refusal(500, 'internal', err instanceof Error ? err.message : String(err));
+  }
+}
