@@ -6,8 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RoomServiceClient, type TwirpError } from 'livekit-server-sdk';
 import { createToken } from '../../src/auth/token.js';
+import { projectRoot } from '../config/paths.js';
 import { SEED_REGIONS } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
+import { collectOutput, exited, spawnTracked } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 import {
@@ -129,7 +131,21 @@ describe('Room API across a 3-node cluster, with the official SDK as the client'
     assert.equal((await client(c).listRooms(['pinned']))[0]?.sid, pinned.sid);
 
     await client(c).createRoom({ name: 'pin-to-nobody', nodeId: 'ND_doesnotexist', emptyTimeout: 300 });
-    assert.equal((await hostOf('pin-to-nobody')).length, 1);
+    const [host] = await hostOf('pin-to-nobody');
+    assert.ok(host);
+
+    // LiveKit's Room message has no node; the answer names it in a header.
+    const token = await createToken({
+      apiKey: TEST_KEY,
+      apiSecret: TEST_SECRET,
+      grant: { roomCreate: true },
+    });
+    const raw = await fetch(`${b.url}/twirp/livekit.RoomService/CreateRoom`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: 'pin-to-nobody' }),
+    });
+    assert.equal(raw.headers.get('x-lkc-node-id'), host.id);
     await Promise.all([client(a).deleteRoom('pinned'), client(a).deleteRoom('pin-to-nobody')]);
   });
 
@@ -215,5 +231,20 @@ describe('Room API across a 3-node cluster, with the official SDK as the client'
       answer.regions.map((r) => r.region),
       ['us-west-2', 'us-east'],
     );
+  });
+
+  test('the example script drives the cluster with nothing but livekit-server-sdk', async () => {
+    const child = spawnTracked(
+      process.execPath,
+      [join(projectRoot, 'docs', 'examples', 'sdk-rooms.mjs'), a.url, b.url, c.url],
+      { env: { ...process.env, LIVEKIT_API_KEY: TEST_KEY, LIVEKIT_API_SECRET: TEST_SECRET } },
+    );
+    const output = collectOutput(child);
+    const { code } = await exited(child);
+    assert.equal(code, 0, output.text());
+    assert.match(output.text(), new RegExp(`created +sdk-example-\\w+ \\(RM_\\w+\\) through ${a.url}`));
+    assert.match(output.text(), new RegExp(`listed +it through ${b.url}`));
+    assert.match(output.text(), new RegExp(`deleted +it through ${b.url}`));
+    assert.match(output.text(), /it is gone/);
   });
 });
