@@ -26,10 +26,10 @@ export interface RoutingKeys {
   placementVersion: string;
   /** zset: node id -> placement version of its last claim */
   recentTouched: string;
+  /** hash: node id -> "count:window end ms" of rooms claimed on it in its current window (Redis clock) */
+  recent: string;
   /** string with PX TTL: the node's liveness lease */
   alive(nodeId: string): string;
-  /** counter with a short TTL: rooms claimed on the node in the current window */
-  recent(nodeId: string): string;
   /** set: the rooms mapped to the node */
   nodeRooms(nodeId: string): string;
   /** pub/sub channel of one node */
@@ -50,8 +50,8 @@ export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
     rooms: `${prefix}rooms`,
     placementVersion: `${prefix}placement_version`,
     recentTouched: `${prefix}recent_touched`,
+    recent: `${prefix}recent`,
     alive: (id) => `${prefix}alive:${id}`,
-    recent: (id) => `${prefix}recent:${id}`,
     nodeRooms: (id) => `${prefix}node_rooms:${id}`,
     channel: (id) => `${prefix}node:${id}`,
   };

@@ -20,6 +20,7 @@ import { RoutingScripts } from './scripts.js';
 import type {
   BusHandler,
   NodeRecord,
+  NodeState,
   NodeView,
   Placement,
   PlaceOptions,
@@ -63,6 +64,8 @@ export class RedisRouter implements Router {
   private subscriberReady?: Promise<RedisClient>;
   private readonly handlers = new Map<string, Set<BusHandler>>();
   private closed = false;
+  /** The state this router last wrote for each node it reports for. */
+  private readonly writtenStates = new Map<string, NodeState>();
 
   /** Connects to the Redis of `config.redis` (bounded wait) and returns a router over it. */
   static async connect(config: Config, options: RedisRouterOptions = {}): Promise<RedisRouter> {
@@ -90,10 +93,16 @@ export class RedisRouter implements Router {
 
   async registerNode(node: NodeRecord): Promise<void> {
     await this.writeNode(node);
+    this.view.invalidate();
   }
 
   async heartbeat(node: NodeRecord): Promise<boolean> {
-    return (await this.writeNode(node)) === 1;
+    const alive = (await this.writeNode(node)) === 1;
+    // A routine stats report can wait for the background refresh; a changed state or a revived lease changes
+    // who may take rooms, so this router's next placement looks first.
+    if (!alive || this.writtenStates.get(node.id) !== node.state) this.view.invalidate();
+    this.writtenStates.set(node.id, node.state);
+    return alive;
   }
 
   private async writeNode(node: NodeRecord): Promise<number> {
@@ -107,7 +116,7 @@ export class RedisRouter implements Router {
         [k.prefix, node.id, record, node.state, this.leaseTtlMs],
       ),
     );
-    this.view.invalidate();
+    this.writtenStates.set(node.id, node.state);
     return existed;
   }
 
@@ -126,10 +135,12 @@ export class RedisRouter implements Router {
           k.roomNode,
           k.rooms,
           k.recentTouched,
+          k.recent,
         ],
         [k.prefix, nodeId, this.options.keepTombstones ?? 1024],
       ),
     );
+    this.writtenStates.delete(nodeId);
     this.view.invalidate();
   }
 
@@ -146,13 +157,14 @@ export class RedisRouter implements Router {
         .hget(k.nodes, nodeId)
         .pttl(k.alive(nodeId))
         .get(k.alive(nodeId))
-        .get(k.recent(nodeId))
+        .hget(k.recent, nodeId)
+        .time()
         .exec(),
     );
-    const [record, leftMs, ttl, recent] = (results ?? []).map(([err, value]) => {
+    const [record, leftMs, ttl, recent, clock] = (results ?? []).map(([err, value]) => {
       if (err) throw err;
       return value;
-    }) as [string | null, number, string | null, string | null];
+    }) as [string | null, number, string | null, string | null, [string, string]];
     if (!record) return undefined;
     const parsed = JSON.parse(record) as NodeRecord;
     const alive = leftMs !== -2;
@@ -160,7 +172,7 @@ export class RedisRouter implements Router {
     const left = leftMs === -1 ? ttlMs : Math.max(0, leftMs);
     return {
       ...parsed,
-      stats: { ...parsed.stats, recent_placements: Number(recent ?? 0) },
+      stats: { ...parsed.stats, recent_placements: recentCount(recent, clock) },
       alive,
       lease_ms_left: alive ? left : 0,
       lease_age_ms: alive && ttlMs > 0 ? Math.max(0, ttlMs - left) : null,
@@ -180,6 +192,7 @@ export class RedisRouter implements Router {
           k.nodeRemovedFloor,
           k.placementVersion,
           k.recentTouched,
+          k.recent,
         ],
         [k.prefix, sinceNode, sincePlacement],
       ),
@@ -236,7 +249,7 @@ export class RedisRouter implements Router {
     const [outcome, nodeId, recent, recentTtlMs] = await this.guard(
       this.scripts.run<[ClaimOutcome, string, number, number]>(
         'claim',
-        [k.roomNode, k.nodeState, k.placementVersion, k.recentTouched],
+        [k.roomNode, k.nodeState, k.placementVersion, k.recentTouched, k.recent],
         [k.prefix, room, chosen, this.recentWindowMs, allowance],
       ),
     );
@@ -361,6 +374,14 @@ export class RedisRouter implements Router {
       throw err;
     }
   }
+}
+
+/** The count of a "count:window end" entry of the recent hash, 0 once its window (Redis clock) is over. */
+function recentCount(entry: string | null, clock: [string, string]): number {
+  if (!entry) return 0;
+  const [count, end] = entry.split(':').map(Number);
+  const now = Number(clock[0]) * 1000 + Math.floor(Number(clock[1]) / 1000);
+  return now < (end ?? 0) ? (count ?? 0) : 0;
 }
 
 async function quit(client: RedisClient): Promise<void> {

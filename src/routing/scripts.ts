@@ -5,12 +5,12 @@ import type { RedisClient } from './redis-connect.js';
 /** The Lua scripts of the Redis router, each with its number of KEYS. */
 const SCRIPTS = {
   heartbeat: { file: 'heartbeat.lua', keys: 5 },
-  unregister: { file: 'unregister.lua', keys: 9 },
-  claim: { file: 'claim.lua', keys: 4 },
+  unregister: { file: 'unregister.lua', keys: 10 },
+  claim: { file: 'claim.lua', keys: 5 },
   release: { file: 'release.lua', keys: 1 },
   assert: { file: 'assert.lua', keys: 1 },
   deleteRoom: { file: 'delete-room.lua', keys: 2 },
-  changes: { file: 'changes.lua', keys: 7 },
+  changes: { file: 'changes.lua', keys: 8 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -4,7 +4,7 @@ import { anySelector } from './any.js';
 import { type Exclusion, exclusionOf, formatLoad, type LoadLimit } from './available.js';
 import { cpuloadSelector } from './cpuload.js';
 import { NoAvailableNodesError, pinnedNodeUnavailable, unknownSelectorOption } from './errors.js';
-import { pickLowest } from './lowest.js';
+import { LowestOrder, pickLowest } from './lowest.js';
 import { regionawareSelector, regionDistances } from './regionaware.js';
 import { projectedLoad, SORT_BY_OPTIONS } from './sort.js';
 import { sysloadSelector } from './sysload.js';
@@ -122,7 +122,12 @@ export function selectFrom(prepared: PreparedNodes, request: SelectRequest): Sel
           ? `twochoice: random of ${winner.id} and ${other!.id}`
           : `twochoice by ${selector.sort_by}: ${winner.id} (${loadText(winner, prepared)}) over ${other!.id} (${loadText(other!, prepared)})`;
     } else {
-      node = pickLowest(nodes, selector.sort_by, random);
+      if (selector.sort_by === 'random' || nodes !== tier.nodes) {
+        node = pickLowest(nodes, selector.sort_by, random);
+      } else {
+        tier.lowest ??= new LowestOrder(tier.nodes, selector.sort_by, random);
+        node = tier.lowest.pick();
+      }
       pick =
         selector.sort_by === 'random'
           ? `random among ${nodes.length}`

@@ -1,6 +1,7 @@
 import type { NodeSelectorConfig, RegionConfig } from '../config/types.js';
 import type { NodeView } from '../routing/types.js';
 import type { LoadLimit } from './available.js';
+import type { LowestOrder } from './lowest.js';
 
 /** A group of eligible nodes of equal preference; placement takes the first tier that has a node. */
 export interface Tier {
@@ -9,6 +10,8 @@ export interface Tier {
   /** Great-circle km from the origin region; null when unknown (no origin, or region not in the table). */
   distance_km: number | null;
   nodes: NodeView[];
+  /** The tier's nodes by load, built on the first `lowest` pick that needs it. */
+  lowest?: LowestOrder;
 }
 
 /** What a selector kind decides: which load limit refuses nodes, and how eligible nodes are ranked in tiers. */

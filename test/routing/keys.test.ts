@@ -17,7 +17,7 @@ describe('key names', () => {
       keys.rooms,
       keys.nodeState,
       keys.alive('n1'),
-      keys.recent('n1'),
+      keys.recent,
       keys.nodeRooms('n1'),
       keys.channel('n1'),
     ];

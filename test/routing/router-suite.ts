@@ -267,6 +267,21 @@ export function routerSuite(label: string, start: () => Promise<RedisTarget>): v
         if (r.status === 'rejected') assert.match(String(r.reason), /max_rooms|full|gave up/);
     });
 
+    it('counts rooms placed in the last few seconds against their node until the window ends', async () => {
+      const prefix = freshPrefix();
+      const r = await router(configFor(prefix), { recentWindowMs: 400 });
+      await r.registerNode(nodeRecord('only'));
+      for (let i = 0; i < 3; i++) await r.placeRoom(`recent-${i}`);
+      assert.equal((await r.getNode('only'))!.stats.recent_placements, 3);
+      const other = await router(configFor(prefix));
+      assert.equal((await other.listNodes())[0]!.stats.recent_placements, 3, 'another router sees them too');
+      await waitFor(async () => (await r.getNode('only'))!.stats.recent_placements === 0, {
+        what: 'the window to end',
+      });
+      await r.placeRoom('recent-next');
+      assert.equal((await r.getNode('only'))!.stats.recent_placements, 1, 'a new window starts');
+    });
+
     it('puts every room of 8 processes placing the same 500 names at once on exactly one node', async () => {
       const config = configFor(freshPrefix(), { node_stats: { lease_ttl: 120 } });
       const registry = await router(config);

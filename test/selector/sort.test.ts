@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SortBy } from '../../src/config/types.js';
-import { pickLowest } from '../../src/selector/lowest.js';
+import { LowestOrder, pickLowest } from '../../src/selector/lowest.js';
 import { selectNode } from '../../src/selector/select.js';
 import { projectedLoad, sortNodes } from '../../src/selector/sort.js';
 import { pickTwoChoice } from '../../src/selector/twochoice.js';
@@ -97,5 +97,23 @@ describe('recent placements', () => {
 
   it('adds each recent room to the rooms count', () => {
     assert.equal(projectedLoad(nodeView('n', { rooms: 4, recent: 3 }), 'rooms'), 7);
+  });
+});
+
+describe('lowest over a large tier', () => {
+  it('keeps picking the least loaded node as placements add up, like a full scan would', () => {
+    const nodes = Array.from({ length: 1000 }, (_, i) =>
+      nodeView(`n${i}`, { sysload: ((i * 7919) % 1000) / 1000, rooms: i % 13 }),
+    );
+    const order = new LowestOrder(nodes, 'sysload');
+    const picked = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      const node = order.pick();
+      const least = Math.min(...nodes.map((n) => projectedLoad(n, 'sysload')));
+      assert.equal(projectedLoad(node, 'sysload'), least);
+      node.stats.recent_placements = (node.stats.recent_placements ?? 0) + 1;
+      picked.add(node.id);
+    }
+    assert.ok(picked.size > 50, `a burst spread over ${picked.size} nodes`);
   });
 });

@@ -4,7 +4,7 @@
 -- Returns {node_version, removed_floor, placement_version, {id, json, pttl, ttl, ...}, {id, ...},
 --          {id, count, pttl, ...}}
 -- KEYS[1] nodes  KEYS[2] node_version  KEYS[3] node_updates  KEYS[4] node_removed  KEYS[5] node_removed_floor
--- KEYS[6] placement_version  KEYS[7] recent_touched
+-- KEYS[6] placement_version  KEYS[7] recent_touched  KEYS[8] recent
 -- ARGV[1] prefix  ARGV[2] since node version  ARGV[3] since placement version
 local prefix = ARGV[1]
 local nodeVersion = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -23,10 +23,26 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[2], '+inf')
 end
 local removed = redis.call('ZRANGEBYSCORE', KEYS[4], '(' .. ARGV[2], '+inf')
 local recent = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[7], '(' .. ARGV[3], '+inf')) do
-  local key = prefix .. 'recent:' .. id
-  recent[#recent + 1] = id
-  recent[#recent + 1] = redis.call('GET', key) or '0'
-  recent[#recent + 1] = redis.call('PTTL', key)
+local touched = redis.call('ZRANGEBYSCORE', KEYS[7], '(' .. ARGV[3], '+inf')
+if #touched > 0 then
+  local clock = redis.call('TIME')
+  local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  local entries = redis.call('HMGET', KEYS[8], unpack(touched))
+  for i, id in ipairs(touched) do
+    local count, left = 0, -2
+    local entry = entries[i]
+    if entry then
+      local sep = string.find(entry, ':', 1, true)
+      left = tonumber(string.sub(entry, sep + 1)) - now
+      if left > 0 then
+        count = tonumber(string.sub(entry, 1, sep - 1))
+      else
+        left = -2
+      end
+    end
+    recent[#recent + 1] = id
+    recent[#recent + 1] = count
+    recent[#recent + 1] = left
+  end
 end
 return {nodeVersion, floor, placementVersion, updated, removed, recent}
