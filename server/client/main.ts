@@ -56,7 +56,8 @@ const page: PageState = {
   closed: null,
   error: null,
   events: [],
-  stats: () => (call ? readStats(call) : Promise.resolve({ at: Date.now(), inbound: [], outbound: [] })),
+  stats: () =>
+    call ? readStats(call) : Promise.resolve({ at: Date.now(), inbound: [], outbound: [], transports: [] }),
   leave: async () => {
     await call?.leave();
   },

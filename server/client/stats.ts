@@ -30,10 +30,20 @@ export interface OutboundStats {
   bitrate: number;
 }
 
+export interface TransportStats {
+  direction: 'send' | 'recv';
+  connectionState: string;
+  /** The room node's end of the selected ICE pair: media goes straight there, never through the signal node. */
+  remoteAddress: string | null;
+  remotePort: number | null;
+  protocol: string | null;
+}
+
 export interface CallStats {
   at: number;
   inbound: InboundStats[];
   outbound: OutboundStats[];
+  transports: TransportStats[];
 }
 
 // The browser caches stats for a moment: readings closer than this keep the last computed bitrate.
@@ -107,11 +117,42 @@ async function producerStats(producer: types.Producer): Promise<OutboundStats> {
   };
 }
 
-/** Reads every track's figures now. */
+async function transportStats(transport: types.Transport): Promise<TransportStats> {
+  const stats: TransportStats = {
+    direction: transport.direction,
+    connectionState: transport.connectionState,
+    remoteAddress: null,
+    remotePort: null,
+    protocol: null,
+  };
+  if (transport.closed) return stats;
+  const report = await transport.getStats();
+  let pairId: string | undefined;
+  for (const entry of report.values() as IterableIterator<Record<string, unknown>>) {
+    if (entry.type === 'transport' && typeof entry.selectedCandidatePairId === 'string')
+      pairId = entry.selectedCandidatePairId;
+  }
+  const pair = pairId ? (report.get(pairId) as Record<string, unknown> | undefined) : undefined;
+  const remote = pair
+    ? (report.get(String(pair.remoteCandidateId)) as Record<string, unknown> | undefined)
+    : undefined;
+  if (remote) {
+    stats.remoteAddress = String(remote.address ?? remote.ip ?? '');
+    stats.remotePort = num(remote.port);
+    stats.protocol = String(remote.protocol ?? '');
+  }
+  return stats;
+}
+
+/** Reads every track's and transport's figures now. */
 export async function readStats(call: Call): Promise<CallStats> {
-  const [inbound, outbound] = await Promise.all([
+  const transports = [call.sendTransport, call.recvTransport].filter(
+    (t): t is types.Transport => t !== undefined,
+  );
+  const [inbound, outbound, transportFigures] = await Promise.all([
     Promise.all([...call.tracks.values()].map((track) => consumerStats(track.consumer, track.participant))),
     Promise.all([...call.producers.values()].map(producerStats)),
+    Promise.all(transports.map(transportStats)),
   ]);
-  return { at: Date.now(), inbound, outbound };
+  return { at: Date.now(), inbound, outbound, transports: transportFigures };
 }

@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { projectRoot } from '../config/paths.js';
+
+export const CHROMIUM = process.env.LKC_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Fake camera and microphone, and every packet kept on loopback (see shared/BROWSER.md). */
+const FLAGS = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** Launches Debian's Chromium headless; a missing browser or page bundle fails with what to install or run. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set LKC_CHROMIUM)`);
+  if (!existsSync(join(projectRoot, 'dist', 'client', 'app.js'))) {
+    throw new Error('the join page is not built: run npm run build (node scripts/build-client.mjs)');
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+}
+
+/** Opens the join page of `nodeUrl` with `token`; the page's console goes into `log` for failure messages. */
+export async function openJoinPage(
+  browser: Browser,
+  nodeUrl: string,
+  token: string,
+  query = '',
+): Promise<{ page: Page; log: string[] }> {
+  const page = await browser.newPage();
+  const log: string[] = [];
+  page.on('console', (message) => log.push(message.text()));
+  page.on('pageerror', (err) => log.push(`pageerror: ${err.message}`));
+  await page.goto(`${nodeUrl}/join?token=${encodeURIComponent(token)}${query}`);
+  return { page, log };
+}
