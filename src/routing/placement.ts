@@ -1,4 +1,4 @@
-import { LkcError } from '../errors.js';
+import { isLkcError, LkcError } from '../errors.js';
 import { NoAvailableNodesError } from '../selector/errors.js';
 import { explainPlacement, type PlacementOutcome } from '../selector/explain.js';
 import { type PreparedNodes, type Selection, selectFrom, selectPinned } from '../selector/select.js';
@@ -86,7 +86,7 @@ export async function placeRoomWith(
     return { room, node, claimed: false, sticky: true, explanation };
   };
 
-  for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+  for (let claims = 0; claims < MAX_CLAIM_ATTEMPTS; ) {
     let selection: Selection | undefined;
     let refusal: unknown;
     try {
@@ -94,6 +94,8 @@ export async function placeRoomWith(
         ? selectPinned(prepared, options.nodeId)
         : selectFrom(prepared, { origin, exclude });
     } catch (err) {
+      // Only "no node can take it" may still end well: the room may already be on a live node.
+      if (!isLkcError(err) || (err.code !== 'NO_AVAILABLE_NODES' && err.code !== 'UNAVAILABLE')) throw err;
       refusal = err;
     }
     if (refusal && !refreshed) {
@@ -101,9 +103,9 @@ export async function placeRoomWith(
       refreshed = true;
       await store.refresh();
       prepared = store.prepared();
-      attempt--;
       continue;
     }
+    claims++;
     // Without a choice the claim only looks: a room already on a live node stays there even when no node is free.
     const chosen = selection && !options.dryRun ? selection.node : undefined;
     const result = await store.claim(room, chosen?.id ?? '', chosen ? roomAllowance(chosen) : -1);
