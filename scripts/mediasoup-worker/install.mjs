@@ -4,9 +4,12 @@
 // allowScripts), so it is plain Node ESM and needs nothing compiled.
 //
 // Order: LKC_SKIP_WORKER_BUILD=1 skips; a working $MEDIASOUP_WORKER_BIN is
-// used as is; else the cache; else build from the copied sources (see
-// /work/shared/MEDIASOUP.md), strip, cache, install. LKC_WORKER_REBUILD=1
-// ignores the cache and the installed binary; LKC_WORKER_JOBS caps parallelism.
+// used as is; else the cache ($LKC_WORKER_CACHE or
+// ~/.cache/lk-cluster/mediasoup-worker); else build: copy the worker sources
+// to .build/, patch them (worker-source.mjs), swap the download-only meson
+// subprojects for the stand-ins in subprojects/ that wrap the system libraries
+// (system-packages.mjs names them), meson + ninja, strip, cache, install.
+// LKC_WORKER_REBUILD=1 ignores the cache; LKC_WORKER_JOBS caps parallelism.
 import { spawn, spawnSync } from 'node:child_process';
 import {
   createWriteStream,
@@ -203,10 +206,17 @@ async function build(mediasoup, key, cachedBin) {
   const built = path.join(buildDir, 'mediasoup-worker');
   say(`compiled (${(statSync(built).size / 1e6).toFixed(1)} MB unstripped)`);
 
-  placeAtomically(built, cachedBin, (source, tmp) => {
-    const strip = spawnSync('strip', ['-o', tmp, source], { encoding: 'utf8' });
-    if (strip.status !== 0) throw new InstallError(`strip failed: ${(strip.stderr ?? '').trim()}`);
-  });
+  try {
+    placeAtomically(built, cachedBin, (source, tmp) => {
+      const strip = spawnSync('strip', ['-o', tmp, source], { encoding: 'utf8' });
+      if (strip.status !== 0) throw new InstallError(`strip failed: ${(strip.stderr ?? '').trim()}`);
+    });
+  } catch (error) {
+    if (error instanceof InstallError) throw error;
+    throw new InstallError(
+      `cannot write the worker cache ${cachedBin} (${error.message}); set LKC_WORKER_CACHE to a writable folder`,
+    );
+  }
   say(`stripped (${(statSync(cachedBin).size / 1e6).toFixed(1)} MB) and cached as ${cachedBin}`);
   // The binary is cached; the object files (hundreds of MB) are not worth keeping.
   rmSync(workDir, { recursive: true, force: true });
