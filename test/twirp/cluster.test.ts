@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { RoomServiceClient, type TwirpError } from 'livekit-server-sdk';
+import { AccessToken, ParticipantInfo_State, RoomServiceClient, type TwirpError } from 'livekit-server-sdk';
+import { WebSocket } from 'ws';
 import { createToken } from '../../src/auth/token.js';
 import { projectRoot } from '../config/paths.js';
 import { SEED_REGIONS } from '../helpers/config.js';
@@ -23,6 +24,46 @@ import {
 } from '../server/node-process.js';
 
 const PREFIX = '{lkc}:';
+
+/** A participant on /rtc: the socket, joined, and how it closed once it has. */
+interface Joined {
+  socket: WebSocket;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** Opens /rtc on `nodeUrl` with `token` and joins; resolves once the join is answered ok. */
+async function joinRoom(nodeUrl: string, token: string): Promise<Joined> {
+  const socket = new WebSocket(
+    `${nodeUrl.replace(/^http/, 'ws')}/rtc?access_token=${encodeURIComponent(token)}`,
+  );
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  const answer = new Promise<{ ok: boolean; error?: unknown }>((resolve) => {
+    const onMessage = (data: unknown) => {
+      const frame = JSON.parse(String(data));
+      if (frame.id !== 1) return;
+      socket.off('message', onMessage);
+      resolve(frame);
+    };
+    socket.on('message', onMessage);
+  });
+  socket.send(JSON.stringify({ id: 1, method: 'join', data: {} }));
+  const joined = await answer;
+  assert.ok(joined.ok, `join refused: ${JSON.stringify(joined.error)}`);
+  return { socket, closed };
+}
+
+/** A join token made by the SDK's AccessToken, as an application server makes it. */
+function sdkJoinToken(identity: string, room: string, name?: string): Promise<string> {
+  const token = new AccessToken(TEST_KEY, TEST_SECRET, { identity, name, ttl: '10m' });
+  token.addGrant({ roomJoin: true, room });
+  return token.toJwt();
+}
 
 // Three nodes in two regions: A and C in us-west-2, B in us-east.
 describe('Room API across a 3-node cluster, with the official SDK as the client', () => {
@@ -246,5 +287,37 @@ describe('Room API across a 3-node cluster, with the official SDK as the client'
     assert.match(output.text(), new RegExp(`listed +it through ${b.url}`));
     assert.match(output.text(), new RegExp(`deleted +it through ${b.url}`));
     assert.match(output.text(), /it is gone/);
+  });
+
+  test('sees a participant who joined through /rtc with an SDK token, from any node, and removes it', async () => {
+    await client(a).createRoom({ name: 'joined', nodeId: c.id, emptyTimeout: 300 });
+    // Through A: A bridges the session to C, which hosts the room.
+    const alice = await joinRoom(a.url, await sdkJoinToken('alice', 'joined', 'Alice'));
+
+    const [seen] = await client(b).listParticipants('joined');
+    assert.ok(seen, 'B lists the participant');
+    assert.equal(seen.identity, 'alice');
+    assert.equal(seen.name, 'Alice');
+    assert.equal(seen.state, ParticipantInfo_State.ACTIVE);
+    assert.equal(seen.region, 'us-west-2');
+    assert.match(seen.sid, /^PA_/);
+    assert.ok(seen.joinedAt > 0n);
+    assert.equal((await client(a).getParticipant('joined', 'alice')).sid, seen.sid);
+    await waitFor(async () => (await client(b).listRooms(['joined']))[0]?.numParticipants === 1, {
+      what: 'the room record to count the participant',
+    });
+
+    await client(b).removeParticipant('joined', 'alice');
+    const closed = await alice.closed;
+    assert.equal(closed.code, 4003);
+    assert.deepEqual(await client(c).listParticipants('joined'), []);
+
+    const bob = await joinRoom(b.url, await sdkJoinToken('bob', 'joined'));
+    assert.deepEqual(
+      (await client(a).listParticipants('joined')).map((p) => p.identity),
+      ['bob'],
+    );
+    await client(a).deleteRoom('joined');
+    assert.equal((await bob.closed).code, 4004);
   });
 });
