@@ -1,0 +1,267 @@
+// Signal relay benchmark: round-trip latency of one signalling request sent straight to the room's node versus
+// through a bridge node (client -> node S -> Redis -> node R -> Redis -> node S -> client), side by side in one
+// run: two real node processes on a private redis-server, the requests of both paths interleaved one at a time.
+// Run by hand: `npm run build && node dist/bench/relay.js [--requests 10000] [--method restartIce|unknown]`.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Table from 'cli-table3';
+import { WebSocket } from 'ws';
+import { createToken } from '../src/auth/token.js';
+
+const KEY = 'benchkey';
+const SECRET = 'a-secret-of-at-least-32-characters-long-for-the-bench';
+const ROOM = 'bench-room';
+const NODE_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const REQUESTS = Number(flag('requests', '10000'));
+const WARMUP = Math.min(1000, Math.ceil(REQUESTS / 10));
+const METHOD = flag('method', 'restartIce');
+
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function startRedis(dir: string): Promise<number> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: 'ignore',
+    },
+  );
+  children.push(child);
+  await until(
+    () =>
+      new Promise((resolve) => {
+        const socket = createConnection({ host: '127.0.0.1', port });
+        socket.once('connect', () => socket.write('PING\r\n'));
+        socket.once('data', (data) => {
+          socket.destroy();
+          resolve(data.toString().startsWith('+PONG'));
+        });
+        socket.once('error', () => resolve(false));
+      }),
+    'redis-server',
+  );
+  return port;
+}
+
+async function startNode(
+  dir: string,
+  name: string,
+  redisPort: number,
+  udpStart: number,
+): Promise<{ url: string; id: string }> {
+  const port = await freePort();
+  const config = {
+    port,
+    bind_addresses: ['127.0.0.1'],
+    region: 'us-west-2',
+    keys: { [KEY]: SECRET },
+    redis: { address: `127.0.0.1:${redisPort}` },
+    node_selector: { kind: 'any', sysload_limit: 1 },
+    rtc: {
+      udp_port_range_start: udpStart,
+      udp_port_range_end: udpStart + 99,
+      num_workers: 1,
+      node_ip: '127.0.0.1',
+    },
+    logging: { level: 'warn', json: false },
+  };
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, JSON.stringify(config));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LKC_')));
+  const child = spawn(process.execPath, [NODE_MAIN, '--config', file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => (await fetch(`${url}/readyz`)).status === 200, `node ${name}`);
+  const health = (await (await fetch(`${url}/healthz`)).json()) as { node_id: string };
+  return { url, id: health.node_id };
+}
+
+interface Client {
+  request(method: string, data: unknown): Promise<{ ok: boolean; data?: { id?: string } }>;
+  close(): void;
+}
+
+async function connect(url: string, identity: string): Promise<Client> {
+  const token = await createToken({
+    apiKey: KEY,
+    apiSecret: SECRET,
+    identity,
+    grant: { roomJoin: true, room: ROOM },
+  });
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/rtc?access_token=${token}`);
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  const waiting = new Map<number, (frame: { ok: boolean; data?: { id?: string } }) => void>();
+  socket.on('message', (raw) => {
+    const frame = JSON.parse(String(raw));
+    if (frame.notification) return;
+    waiting.get(frame.id)?.(frame);
+    waiting.delete(frame.id);
+  });
+  let next = 1;
+  return {
+    request(method, data) {
+      const id = next++;
+      return new Promise((resolve) => {
+        waiting.set(id, resolve);
+        socket.send(JSON.stringify({ id, method, data }));
+      });
+    },
+    close: () => socket.close(1000),
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  return {
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1)!,
+    mean,
+  };
+}
+
+function redisVersion(): string {
+  try {
+    return execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).match(/v=(\S+)/)?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'lkc-bench-relay-'));
+  try {
+    const redisPort = await startRedis(dir);
+    const room = await startNode(dir, 'room', redisPort, 43000);
+    const bridge = await startNode(dir, 'bridge', redisPort, 43100);
+    const adminToken = await createToken({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      identity: 'bench',
+      grant: { roomAdmin: true, room: ROOM },
+    });
+    const created = await fetch(`${room.url}/admin/rooms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: ROOM }),
+    });
+    if (created.status !== 200)
+      throw new Error(`could not create the room on the room node: ${await created.text()}`);
+
+    const paths = {
+      direct: await connect(room.url, 'direct'),
+      bridged: await connect(bridge.url, 'bridged'),
+    };
+    const args: Record<string, unknown> = {};
+    for (const [name, client] of Object.entries(paths)) {
+      const joined = await client.request('join', {});
+      if (!joined.ok) throw new Error(`${name} join failed: ${JSON.stringify(joined)}`);
+      const transport = await client.request('createWebRtcTransport', { direction: 'recv' });
+      args[name] = METHOD === 'restartIce' ? { transportId: transport.data?.id } : {};
+    }
+    const method = METHOD === 'restartIce' ? 'restartIce' : 'noSuchMethod';
+    const samples: Record<'direct' | 'bridged', number[]> = { direct: [], bridged: [] };
+    for (let i = 0; i < WARMUP + REQUESTS; i++) {
+      // Alternate the two paths so that both meet the same machine at the same moments.
+      const order: ('direct' | 'bridged')[] = i % 2 === 0 ? ['direct', 'bridged'] : ['bridged', 'direct'];
+      for (const name of order) {
+        const started = process.hrtime.bigint();
+        await paths[name].request(method, args[name]);
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        if (i >= WARMUP) samples[name].push(ms);
+      }
+    }
+    for (const client of Object.values(paths)) client.close();
+
+    const direct = summary(samples.direct);
+    const bridged = summary(samples.bridged);
+    const table = new Table({
+      head: ['path', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'mean ms'],
+    });
+    const row = (name: string, s: ReturnType<typeof summary>) =>
+      [name, REQUESTS, s.p50, s.p90, s.p99, s.max, s.mean].map((v) =>
+        typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : String(v),
+      );
+    table.push(row('direct to the room node', direct), row('through a bridge node', bridged));
+    table.push([
+      'bridge adds',
+      '',
+      `+${(bridged.p50 - direct.p50).toFixed(3)}`,
+      `+${(bridged.p90 - direct.p90).toFixed(3)}`,
+      `+${(bridged.p99 - direct.p99).toFixed(3)}`,
+      '',
+      `+${(bridged.mean - direct.mean).toFixed(3)}`,
+    ]);
+    table.push([
+      'ratio bridged/direct',
+      '',
+      (bridged.p50 / direct.p50).toFixed(2),
+      (bridged.p90 / direct.p90).toFixed(2),
+      (bridged.p99 / direct.p99).toFixed(2),
+      '',
+      (bridged.mean / direct.mean).toFixed(2),
+    ]);
+    const cpu = cpus();
+    console.log(
+      `signal relay: request "${method}", ${REQUESTS} per path after ${WARMUP} warm-up, one in flight, paths interleaved`,
+    );
+    console.log(
+      `machine: ${cpu[0]?.model ?? '?'} x ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, redis ${redisVersion()}, loopback`,
+    );
+    console.log(table.toString());
+    const target = bridged.p50 - direct.p50 <= 1;
+    console.log(`target (bridge adds at most 1 ms at p50): ${target ? 'met' : 'NOT met'}`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
