@@ -31,31 +31,25 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-type Params<C extends RoomNodeCall> = Parameters<RoomNodeCalls[C]>[0];
-type Result<C extends RoomNodeCall> = Awaited<ReturnType<RoomNodeCalls[C]>>;
+export type CallParams<C extends RoomNodeCall> = Parameters<RoomNodeCalls[C]>[0];
+export type CallResult<C extends RoomNodeCall> = Awaited<ReturnType<RoomNodeCalls[C]>>;
 
 /**
- * Room API calls between nodes: a request on the room node's channel with a correlation id, the answer on the
- * caller's channel. A call to this node runs directly.
+ * The calling end of Room API calls between nodes: a request on the room node's channel with a correlation id,
+ * the answer on this node's channel, or UNAVAILABLE when none comes in time.
  */
-export class RoomBusCalls {
+export class RoomCallClient {
   private readonly pending = new Map<string, Pending>();
 
   constructor(
-    private readonly nodeId: string,
     private readonly bus: NodeBus,
-    private readonly local: RoomNodeCalls,
-    private readonly logger: Logger,
     private readonly timeoutMs = DEFAULT_CALL_TIMEOUT_MS,
   ) {
-    bus.on(CALL, (message) => this.serve(message as CallMessage));
     bus.on(REPLY, (message) => this.settle(message as ReplyMessage));
   }
 
-  /** Runs `call` on node `nodeId` and returns its answer; UNAVAILABLE when that node does not answer in time. */
-  async call<C extends RoomNodeCall>(nodeId: string, call: C, params: Params<C>): Promise<Result<C>> {
-    const run = this.local[call] as (p: Params<C>) => Promise<Result<C>>;
-    if (nodeId === this.nodeId) return run(params);
+  /** Runs `call` on node `nodeId` and returns its answer; its LkcErrors come back with their codes. */
+  async call<C extends RoomNodeCall>(nodeId: string, call: C, params: CallParams<C>): Promise<CallResult<C>> {
     const callId = randomId('RC_', 16);
     const answer = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -69,13 +63,15 @@ export class RoomBusCalls {
       }, this.timeoutMs);
       this.pending.set(callId, { resolve, reject, timer });
     });
+    // It may settle (timeout, close) while the send is still under way, before anything awaits it.
+    answer.catch(() => {});
     try {
       await this.bus.send(nodeId, { type: CALL, call_id: callId, call, params });
     } catch (err) {
       this.forget(callId);
       throw new LkcError('UNAVAILABLE', `could not reach node ${nodeId}: ${(err as Error).message}`);
     }
-    return (await answer) as Result<C>;
+    return (await answer) as CallResult<C>;
   }
 
   /** Fails every call still waiting (the node is stopping). */
@@ -93,10 +89,26 @@ export class RoomBusCalls {
     this.pending.delete(callId);
   }
 
-  private async serve(message: CallMessage): Promise<void> {
+  private settle(message: ReplyMessage): void {
+    const pending = this.pending.get(message.call_id);
+    // A reply after its call timed out finds nothing to settle.
+    if (!pending) return;
+    this.forget(message.call_id);
+    if (message.ok) pending.resolve(message.result ?? undefined);
+    else
+      pending.reject(
+        new LkcError(message.error?.code ?? 'INTERNAL', message.error?.message ?? 'the call failed'),
+      );
+  }
+}
+
+/** The answering end: runs the Room API calls other nodes send to this node and replies to the sender. */
+export function serveRoomCalls(bus: NodeBus, local: RoomNodeCalls, logger: Logger): void {
+  bus.on(CALL, async (raw) => {
+    const message = raw as CallMessage;
     if (!message.from || typeof message.call_id !== 'string') return;
-    const run = Object.hasOwn(this.local, message.call)
-      ? (this.local[message.call] as (params: unknown) => Promise<unknown>)
+    const run = Object.hasOwn(local, message.call)
+      ? (local[message.call] as (params: unknown) => Promise<unknown>)
       : undefined;
     let reply: ReplyMessage;
     try {
@@ -109,7 +121,7 @@ export class RoomBusCalls {
       };
     } catch (err) {
       const known = isLkcError(err);
-      if (!known) this.logger.error({ err, call: message.call }, 'room API call failed');
+      if (!known) logger.error({ err, call: message.call }, 'room API call failed');
       reply = {
         type: REPLY,
         call_id: message.call_id,
@@ -119,18 +131,6 @@ export class RoomBusCalls {
           : { code: 'INTERNAL', message: 'internal error' },
       };
     }
-    await this.bus.send(message.from, reply);
-  }
-
-  private settle(message: ReplyMessage): void {
-    const pending = this.pending.get(message.call_id);
-    // A reply after its call timed out finds nothing to settle.
-    if (!pending) return;
-    this.forget(message.call_id);
-    if (message.ok) pending.resolve(message.result ?? undefined);
-    else
-      pending.reject(
-        new LkcError(message.error?.code ?? 'INTERNAL', message.error?.message ?? 'the call failed'),
-      );
-  }
+    await bus.send(message.from, reply);
+  });
 }

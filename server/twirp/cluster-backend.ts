@@ -3,7 +3,8 @@ import type { RoomRecord } from '../../src/routing/types.js';
 import type { Logger } from '../logger.js';
 import type { ClusterNode } from '../node.js';
 import type { CreateRoomParams, ParticipantView, RoomServiceBackend } from './backend.js';
-import type { RoomBusCalls } from './bus-calls.js';
+import type { CallParams, CallResult, RoomCallClient } from './bus-calls.js';
+import type { RoomNodeCall, RoomNodeCalls } from './room-node.js';
 
 /**
  * The Room API over the cluster: any node takes any call. CreateRoom places the room and asks its node to open
@@ -12,9 +13,20 @@ import type { RoomBusCalls } from './bus-calls.js';
 export class ClusterRoomBackend implements RoomServiceBackend {
   constructor(
     private readonly node: ClusterNode,
-    private readonly calls: RoomBusCalls,
+    private readonly local: RoomNodeCalls,
+    private readonly remote: RoomCallClient,
     private readonly logger: Logger,
   ) {}
+
+  /** Runs a room node call here when this node hosts the room, else on its node over the bus. */
+  private call<C extends RoomNodeCall>(
+    nodeId: string,
+    call: C,
+    params: CallParams<C>,
+  ): Promise<CallResult<C>> {
+    if (nodeId !== this.node.id) return this.remote.call(nodeId, call, params);
+    return (this.local[call] as (p: CallParams<C>) => Promise<CallResult<C>>)(params);
+  }
 
   async createRoom(params: CreateRoomParams): Promise<RoomRecord> {
     const cluster = this.node.cluster;
@@ -32,7 +44,7 @@ export class ClusterRoomBackend implements RoomServiceBackend {
     const placement = await this.node.metrics.timePlacement(() =>
       cluster.placeRoom(params.name, { nodeId: pin, originRegion: this.node.config.region }),
     );
-    return this.calls.call(placement.node.id, 'create', params);
+    return this.call(placement.node.id, 'create', params);
   }
 
   async listRooms(names: string[]): Promise<RoomRecord[]> {
@@ -55,7 +67,7 @@ export class ClusterRoomBackend implements RoomServiceBackend {
     const holder = await cluster.getRoomNode(room);
     if (!holder) throw notFound(room);
     const node = await cluster.getNode(holder);
-    if (node?.alive) return this.calls.call(holder, 'delete', { room });
+    if (node?.alive) return this.call(holder, 'delete', { room });
     // Its node is gone without closing it: clear what it left (both compare-and-delete on that node).
     const record = await cluster.getRoom(room);
     await cluster.deleteRoom(room, holder);
@@ -64,19 +76,19 @@ export class ClusterRoomBackend implements RoomServiceBackend {
   }
 
   async listParticipants(room: string): Promise<ParticipantView[]> {
-    return this.calls.call(await this.roomNode(room), 'list_participants', { room });
+    return this.call(await this.roomNode(room), 'list_participants', { room });
   }
 
   async getParticipant(room: string, identity: string): Promise<ParticipantView> {
-    return this.calls.call(await this.roomNode(room), 'get_participant', { room, identity });
+    return this.call(await this.roomNode(room), 'get_participant', { room, identity });
   }
 
   async removeParticipant(room: string, identity: string): Promise<void> {
-    return this.calls.call(await this.roomNode(room), 'remove_participant', { room, identity });
+    return this.call(await this.roomNode(room), 'remove_participant', { room, identity });
   }
 
   async updateRoomMetadata(room: string, metadata: string): Promise<RoomRecord> {
-    return this.calls.call(await this.roomNode(room), 'update_metadata', { room, metadata });
+    return this.call(await this.roomNode(room), 'update_metadata', { room, metadata });
   }
 
   /** The live node hosting `room`; ROOM_NOT_FOUND when it is on none. */

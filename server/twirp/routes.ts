@@ -1,7 +1,7 @@
 import type { HttpSurface } from '../http.js';
 import type { Logger } from '../logger.js';
 import type { ClusterNode } from '../node.js';
-import { RoomBusCalls } from './bus-calls.js';
+import { RoomCallClient, serveRoomCalls } from './bus-calls.js';
 import { ClusterRoomBackend } from './cluster-backend.js';
 import { roomNodeCalls } from './room-node.js';
 import { RoomServiceServer, TWIRP_PREFIX } from './server.js';
@@ -13,11 +13,13 @@ const VERBS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
  * Serves LiveKit's RoomService on the node (`POST /twirp/livekit.RoomService/<Method>`) and answers the Room API
  * calls other nodes send it over the bus. Call before the node subscribes to the bus.
  */
-export function addRoomServiceRoutes(http: HttpSurface, node: ClusterNode, logger: Logger): RoomBusCalls {
+export function addRoomServiceRoutes(http: HttpSurface, node: ClusterNode, logger: Logger): RoomCallClient {
   const log = logger.child({ component: 'room-api' });
-  const calls = new RoomBusCalls(node.id, node.bus, roomNodeCalls(node), log);
+  const local = roomNodeCalls(node);
+  serveRoomCalls(node.bus, local, log);
+  const remote = new RoomCallClient(node.bus);
   const server = new RoomServiceServer({
-    backend: new ClusterRoomBackend(node, calls, log),
+    backend: new ClusterRoomBackend(node, local, remote, log),
     keys: node.config.keys,
     onError: (error, method, cause) => {
       if (error.status >= 500) log.warn({ method, code: error.code, err: cause }, error.message);
@@ -27,5 +29,5 @@ export function addRoomServiceRoutes(http: HttpSurface, node: ClusterNode, logge
   for (const verb of VERBS) {
     http.route(verb, `${TWIRP_PREFIX}/*`, ({ req, res, url }) => server.handle(req, res, url));
   }
-  return calls;
+  return remote;
 }
