@@ -20,6 +20,20 @@ export class RequestFailed extends Error {
   }
 }
 
+/** Asks the node why it refused the socket of `url`. */
+async function whyRefused(url: string): Promise<string> {
+  const validate = new URL(url.replace(/^ws/, 'http'));
+  validate.pathname = `${validate.pathname.replace(/\/$/, '')}/validate`;
+  try {
+    const answer = await fetch(validate);
+    const body = (await answer.json()) as { msg?: string };
+    if (!answer.ok && body.msg) return `the node refused the token: ${body.msg}`;
+  } catch {
+    // The node itself is unreachable: say so below.
+  }
+  return 'could not open the signalling socket (node unreachable, or the room cannot be placed)';
+}
+
 type NotificationHandler = <N extends NotificationMethod>(method: N, data: NotificationDataMap[N]) => void;
 
 export interface CloseInfo {
@@ -53,12 +67,16 @@ export class SignalClient {
     });
   }
 
-  /** Opens the socket; rejects when it cannot open (a refused token answers 401 before the upgrade). */
+  /**
+   * Opens the socket; rejects when it cannot open. A refused upgrade hides its reason from the browser, so the
+   * reason is then asked of `/rtc/validate` (as LiveKit's clients do).
+   */
   static connect(url: string): Promise<SignalClient> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url);
-      const fail = () =>
-        reject(new Error('could not open the signalling socket (refused token, or node unreachable)'));
+      const fail = () => {
+        void whyRefused(url).then((reason) => reject(new Error(reason)));
+      };
       socket.addEventListener('error', fail, { once: true });
       socket.addEventListener(
         'open',

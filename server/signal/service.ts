@@ -1,15 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { isLkcError } from '../../src/errors.js';
 import { RelayEndpoint } from '../../src/relay/endpoint.js';
 import { RELAY_MESSAGE_TYPES } from '../../src/relay/messages.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
 import { MAX_SOCKET_MESSAGE_BYTES } from '../../src/signal/protocol.js';
+import { sendJson } from '../http.js';
 import type { Logger } from '../logger.js';
 import type { ClusterNode } from '../node.js';
 import { bridge } from '../relay/bridge.js';
 import { acceptRelayedSession } from '../relay/room-side.js';
-import { type Admission, admit, Refusal } from './admission.js';
+import { type Admission, admit, authorize, Refusal } from './admission.js';
 import { addJoinPage } from './page.js';
 import { SignalSession } from './session.js';
 import { WebSocketTransport } from './websocket-transport.js';
@@ -102,6 +104,16 @@ export function addSignalling(node: ClusterNode, logger: Logger): Signalling {
         refuse(socket, refusal);
       },
     );
+  });
+  // LiveKit's clients call this after a failed upgrade: a browser cannot read the 401's reason, this answer it can.
+  node.http.route('GET', '/rtc/validate', async ({ req, res, url }) => {
+    try {
+      const { identity, room } = await authorize(req, url, node.config.keys);
+      sendJson(res, 200, { ok: true, identity, room });
+    } catch (err) {
+      if (!isLkcError(err)) throw err;
+      sendJson(res, 401, { code: 'unauthenticated', msg: err.message });
+    }
   });
   addJoinPage(node.http);
 

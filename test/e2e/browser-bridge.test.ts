@@ -64,6 +64,7 @@ function stats(page: Page): Promise<PageStats> {
 /** What the join page exposes on `lkc` (server/client/main.ts), as far as this test reads it. */
 interface JoinPageApi {
   state: string;
+  error: string | null;
   joined: boolean;
   node: string | null;
   remoteParticipants: string[];
@@ -127,6 +128,22 @@ describe('signal bridge across a 3-node cluster, with real browsers', () => {
       assert.match(JSON.parse(refused.body).msg, reason);
       assert.match(refused.authenticate ?? '', reason);
     }
+  });
+
+  it('shows in the page why a token was refused', async () => {
+    assert.ok(browser);
+    const { page } = await openJoinPage(
+      browser,
+      nodes.b.url,
+      await joinToken('late', ROOM, { ttlSeconds: -60 }),
+    );
+    await waitFor(() => page.evaluate(() => lkc.state === 'failed'), { what: 'the page to give up' });
+    assert.match(
+      await page.evaluate(() => lkc.error ?? ''),
+      /the node refused the token: access token has expired/,
+    );
+    assert.match(await page.locator('#status').innerText(), /expired/);
+    await page.close();
   });
 
   it('answers a malformed frame with an error and keeps the bridged session going', async () => {
