@@ -34,6 +34,12 @@ export interface RoutingKeys {
   nodeRooms(nodeId: string): string;
   /** pub/sub channel of one node */
   channel(nodeId: string): string;
+  /** string with PX TTL: the dead-node sweeper's lock (token of its holder) */
+  sweepLock: string;
+  /** string with PX TTL: set by each sweep, so the cluster sweeps at most once per interval */
+  swept: string;
+  /** pub/sub channel every node listens on: cluster-wide events (a dead node swept) */
+  events: string;
 }
 
 /** Key names under `prefix`; the Lua scripts build the per-node names the same way from the prefix. */
@@ -54,6 +60,9 @@ export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
     alive: (id) => `${prefix}alive:${id}`,
     nodeRooms: (id) => `${prefix}node_rooms:${id}`,
     channel: (id) => `${prefix}node:${id}`,
+    sweepLock: `${prefix}sweep_lock`,
+    swept: `${prefix}swept`,
+    events: `${prefix}events`,
   };
 }
 

@@ -11,6 +11,8 @@ const SCRIPTS = {
   assert: { file: 'assert.lua', keys: 1 },
   deleteRoom: { file: 'delete-room.lua', keys: 2 },
   changes: { file: 'changes.lua', keys: 8 },
+  sweep: { file: 'sweep.lua', keys: 12 },
+  unlock: { file: 'unlock.lua', keys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
