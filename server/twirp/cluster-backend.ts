@@ -1,4 +1,4 @@
-import { LkcError } from '../../src/errors.js';
+import { isLkcError, LkcError } from '../../src/errors.js';
 import type { RoomRecord } from '../../src/routing/types.js';
 import type { Logger } from '../logger.js';
 import type { ClusterNode } from '../node.js';
@@ -44,7 +44,16 @@ export class ClusterRoomBackend implements RoomServiceBackend {
     const placement = await this.node.metrics.timePlacement(() =>
       cluster.placeRoom(params.name, { nodeId: pin, originRegion: this.node.config.region }),
     );
-    return this.call(placement.node.id, 'create', params);
+    try {
+      return await this.call(placement.node.id, 'create', params);
+    } catch (err) {
+      // The chosen node lost the room between the claim and the call (it died or drained and another node took
+      // it): ask the node that holds it now, once.
+      if (!isLkcError(err) || err.code !== 'ALREADY_EXISTS') throw err;
+      const holder = await cluster.getRoomNode(params.name);
+      if (!holder || holder === placement.node.id) throw err;
+      return this.call(holder, 'create', params);
+    }
   }
 
   async listRooms(names: string[]): Promise<RoomRecord[]> {
