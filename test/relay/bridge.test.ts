@@ -181,6 +181,7 @@ describe('bridged sessions between node processes', () => {
     nodes.r1.child.kill('SIGKILL');
     const closed = await member.session.waitClosed(15_000);
     assert.equal(closed.code, CloseCode.ROOM_NODE_GONE);
-    assert.match(closed.reason, new RegExp(`room node ${nodes.r1.id} stopped answering`));
+    // Whichever comes first: the relay's silence timeout, or the cluster sweeping the node's expired lease.
+    assert.match(closed.reason, new RegExp(`room node ${nodes.r1.id} (stopped answering|died)`));
   });
 });

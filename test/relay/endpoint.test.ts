@@ -100,13 +100,23 @@ describe('relay endpoints over the Redis router on a real redis-server', () => {
 
   it('relays 10,000 frames each way in send order, none lost', async () => {
     const accepted: RelaySession[] = [];
-    const room = await roomNode(accepted);
-    const signal = await node();
+    // Liveness is not what this test is about: a busy machine must not time the peers out mid-burst.
+    const patient = { peerTimeoutMs: 30_000 };
+    const room = await roomNode(accepted, true, patient);
+    const signal = await node(patient);
     const session = signal.open(room.nodeId, { room: 'r1', identity: 'alice', claims: claims('alice') });
     const seen = watch(session);
     const sent = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ id: i, method: 'leave' }));
     for (const frame of sent) session.send(frame);
-    await waitFor(() => seen.frames.length === sent.length, { timeoutMs: 20_000, what: '10,000 echoes' });
+    await waitFor(() => seen.frames.length === sent.length || seen.closed(), {
+      timeoutMs: 60_000,
+      what: '10,000 echoes',
+    });
+    assert.equal(
+      seen.closed(),
+      undefined,
+      `closed after ${seen.frames.length} echoes: ${JSON.stringify(seen.closed())}`,
+    );
     assert.deepEqual(
       seen.frames,
       sent.map((frame) => `echo:${frame}`),
@@ -220,7 +230,8 @@ describe('relay endpoints over the Redis router on a real redis-server', () => {
     const closed = await waitFor(() => seen.closed(), { what: 'session closed after the kill' });
     assert.equal(closed.code, CloseCode.ROOM_NODE_GONE);
     assert.match(closed.reason, /room node room-killed stopped answering/);
-    assert.ok(closed.at - killedAt < 1500, `detected after ${closed.at - killedAt} ms`);
+    // 500 ms of silence, checked every 100 ms; a loaded machine may add a little.
+    assert.ok(closed.at - killedAt < 3000, `detected after ${closed.at - killedAt} ms`);
   });
 
   it('closes sessions with 4001 when the room node restarts and no longer knows them', async () => {
