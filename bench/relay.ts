@@ -222,6 +222,8 @@ async function main(): Promise<void> {
     const bridged = summary(samples.bridged);
     const table = new Table({
       head: ['path', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'mean ms'],
+      // Plain text, so that the table pastes into BENCHMARKS.md as it is.
+      style: { head: [], border: [] },
     });
     const row = (name: string, s: ReturnType<typeof summary>) =>
       [name, REQUESTS, s.p50, s.p90, s.p99, s.max, s.mean].map((v) =>
