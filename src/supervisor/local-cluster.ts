@@ -95,7 +95,13 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
   delete env.LKC_PORT;
   delete env.LKC_REGION;
   if (!configFile && regions.some(Boolean)) {
-    overrides.node_selector = { kind: 'regionaware', regions: builtinRegions(regions.filter(Boolean)) };
+    // Every node of a local cluster shares this machine's load average, so a sysload limit below 1 would refuse
+    // every node at once on a busy laptop; 1 (the most a config can say) still refuses an overloaded machine.
+    overrides.node_selector = {
+      kind: 'regionaware',
+      sysload_limit: 1,
+      regions: builtinRegions(regions.filter(Boolean)),
+    };
   }
   let apiKey = Object.keys(config.keys)[0];
   let apiSecret = apiKey ? config.keys[apiKey]! : '';
