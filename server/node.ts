@@ -4,6 +4,7 @@ import type { Config } from '../src/config/types.js';
 import { LkcError } from '../src/errors.js';
 import { randomId } from '../src/ids.js';
 import { createRouter } from '../src/routing/create.js';
+import { RedisRouter } from '../src/routing/redis-router.js';
 import type { Router as ClusterRouter, NodeRecord, NodeState, NodeStats } from '../src/routing/types.js';
 import { addAdminRoutes } from './admin.js';
 import { NodeBus } from './bus.js';
@@ -16,6 +17,7 @@ import type { Room } from './room.js';
 import { type OpenRoomOptions, RoomRegistry } from './rooms.js';
 import { addSignalling, type Signalling } from './signal/service.js';
 import { StatsReporter, StatsSampler } from './stats.js';
+import { NodeSweeper } from './sweeper.js';
 import type { RoomCallClient } from './twirp/bus-calls.js';
 import { addRoomServiceRoutes } from './twirp/routes.js';
 import { VERSION } from './version.js';
@@ -81,10 +83,15 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
   /** `/rtc`, the signal bridge and the join page. */
   signalling?: Signalling;
   private reporter?: StatsReporter;
+  private sweeper?: NodeSweeper;
   private stats: NodeStats = emptyStats();
   private registered = false;
   /** Why the last heartbeat failed, while it keeps failing. */
   private storeError?: string;
+  /** When a heartbeat last found this node's lease alive (or renewed it after recovering). */
+  private leaseConfirmedAt = 0;
+  /** A report failed (the store may have lost its data meanwhile) or a room could not be re-asserted. */
+  private reassertPending = false;
   private drainTimer?: NodeJS.Timeout;
   private drainDeadline?: number;
   private stopping?: Promise<void>;
@@ -140,6 +147,8 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     this.cluster = await createRouter(this.config, {
       // A store that stops answering fails calls quickly: the node keeps serving its rooms meanwhile.
       commandTimeoutMs: STORE_STEP_TIMEOUT_MS,
+      // Back within an update interval of Redis returning, so that rooms are re-asserted within two.
+      maxReconnectDelayMs: Math.min(2000, Math.max(100, this.config.node_stats.update_interval * 1000)),
       onError: (message) => {
         this.metrics.redisErrors.inc({ operation: 'connection' });
         if (Date.now() - lastErrorLog > 5000) {
@@ -178,7 +187,18 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     this.state = 'serving';
     await this.cluster.registerNode(this.record());
     this.registered = true;
+    this.leaseConfirmedAt = Date.now();
     this.reporter.start();
+    this.sweeper = await NodeSweeper.start(this, this.log);
+    // Reconnected: report at once rather than at the next tick, so a Redis that came back empty learns of this
+    // node and its rooms without waiting.
+    if (this.cluster instanceof RedisRouter) {
+      let connectedBefore = false;
+      this.cluster.client.on('ready', () => {
+        if (connectedBefore) void this.reporter?.reportNow().catch(() => {});
+        connectedBefore = true;
+      });
+    }
     this.emit('state', this.state);
     this.log.info({ url: this.url, router: this.cluster.kind }, 'node serving');
   }
@@ -303,6 +323,7 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.setState('shutting_down');
     await this.reporter?.stop();
+    await this.sweeper?.stop().catch(() => {});
     // Once the store has failed one step it is likely gone: the remaining steps get a short try, not the full wait.
     let budgetMs = this.storeError ? STORE_STEP_GIVE_UP_MS : STORE_STEP_TIMEOUT_MS;
     const step = async (what: string, run: () => Promise<unknown> | undefined) => {
@@ -338,6 +359,18 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     this.emit('state', state);
   }
 
+  /** True while this node's lease is known to be alive: confirmed by a heartbeat within the last lease_ttl. */
+  leaseFresh(): boolean {
+    return Date.now() - this.leaseConfirmedAt < this.config.node_stats.lease_ttl * 1000;
+  }
+
+  /** The cluster says this node was declared dead (swept): report now, which finds the lease lost and recovers. */
+  leaseLost(): void {
+    this.leaseConfirmedAt = 0;
+    if (this.state === 'serving' || this.state === 'draining')
+      void this.reporter?.reportNow().catch(() => {});
+  }
+
   /** One stats report: the heartbeat that renews the lease. */
   private async report(stats: NodeStats): Promise<void> {
     this.stats = stats;
@@ -352,27 +385,43 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
       this.metrics.redisErrors.inc({ operation: 'heartbeat' });
       if (!this.storeError) this.log.error({ err: (err as Error).message }, 'heartbeat failed');
       this.storeError = (err as Error).message;
+      // The store may come back empty (a heartbeat queued during the outage can even re-create the lease on
+      // its own): re-assert the rooms after the next report whatever it answers.
+      this.reassertPending = true;
       throw err;
     }
-    if (!leaseHeld) await this.recoverLease();
+    if (!leaseHeld || this.reassertPending)
+      await this.recoverLease(leaseHeld ? 'the store was unreachable' : 'lease had expired');
+    else this.leaseConfirmedAt = Date.now();
   }
 
   /**
-   * The lease had expired (the node was cut off from the store): register again, and keep only the rooms no
-   * other node has taken meanwhile.
+   * The lease had expired (the node was cut off from the store, or the store lost its data): register again,
+   * and keep only the rooms no other node has taken meanwhile; a room taken elsewhere closes here, and its
+   * sessions are told it moved.
    */
-  private async recoverLease(): Promise<void> {
-    this.log.warn({ rooms: this.rooms.size }, 'lease had expired: registering again');
+  private async recoverLease(why: string): Promise<void> {
+    this.log.warn({ rooms: this.rooms.size, why }, 'registering again and re-asserting rooms');
     await this.cluster.registerNode(this.record());
-    for (const room of this.rooms.list()) {
-      try {
-        const holder = await this.cluster.assertRoom(room.name, this.id);
-        if (holder !== this.id)
-          await this.rooms.closeRoom(room, `room was taken by node ${holder} while this node was cut off`);
-      } catch (err) {
-        this.metrics.redisErrors.inc({ operation: 'assert_room' });
-        this.log.warn({ room: room.name, err: (err as Error).message }, 'could not re-assert a room');
-      }
-    }
+    this.leaseConfirmedAt = Date.now();
+    let lost = 0;
+    this.reassertPending = false;
+    await Promise.all(
+      this.rooms.list().map(async (room) => {
+        try {
+          const holder = await this.cluster.assertRoom(room.name, this.id);
+          if (holder === this.id) return;
+          lost++;
+          await this.rooms.closeRoom(room, `room was taken by node ${holder} while this node was cut off`, {
+            moved: true,
+          });
+        } catch (err) {
+          this.reassertPending = true;
+          this.metrics.redisErrors.inc({ operation: 'assert_room' });
+          this.log.warn({ room: room.name, err: (err as Error).message }, 'could not re-assert a room');
+        }
+      }),
+    );
+    this.log.info({ rooms: this.rooms.size, givenUp: lost }, 'registered again');
   }
 }

@@ -50,6 +50,8 @@ export class Room extends EventEmitter<RoomEvents> {
   metadata: string;
   readonly participants = new Map<string, Participant>();
   closed = false;
+  /** Closed here because the room lives on another node now: its sessions are told to rejoin, not that it ended. */
+  moved = false;
   private emptyTimer?: NodeJS.Timeout;
 
   private constructor(
@@ -186,10 +188,11 @@ export class Room extends EventEmitter<RoomEvents> {
     };
   }
 
-  /** Closes every participant and the router; emits `closed` once. */
-  close(reason: string): void {
+  /** Closes every participant and the router; emits `closed` once. `moved`: the room lives on elsewhere. */
+  close(reason: string, options: { moved?: boolean } = {}): void {
     if (this.closed) return;
     this.closed = true;
+    this.moved = options.moved ?? false;
     this.disarmEmptyTimer();
     for (const participant of this.participants.values()) participant.close();
     this.participants.clear();

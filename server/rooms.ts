@@ -72,9 +72,9 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
     await Promise.allSettled(releases);
   }
 
-  /** Closes one room and releases it in the cluster. */
-  async closeRoom(room: Room, reason: string): Promise<void> {
-    room.close(reason);
+  /** Closes one room and releases it in the cluster (`moved`: it lives on another node now). */
+  async closeRoom(room: Room, reason: string, options: { moved?: boolean } = {}): Promise<void> {
+    room.close(reason, options);
     await this.release(room);
   }
 

@@ -97,11 +97,13 @@ export class RoomSignals {
 
   private roomClosed(reason: string): void {
     // A room that closes because its node drains or stops lives on elsewhere after a rejoin.
-    const moving = this.node.state !== 'serving';
+    const moving = this.node.state !== 'serving' || this.room.moved;
     const code = moving ? CloseCode.ROOM_MOVED : CloseCode.ROOM_CLOSED;
-    const text = moving
-      ? `room moved: node ${this.node.id} is ${this.node.state} (${reason})`
-      : `room closed: ${reason}`;
+    const text = this.room.moved
+      ? `room moved: ${reason}`
+      : moving
+        ? `room moved: node ${this.node.id} is ${this.node.state} (${reason})`
+        : `room closed: ${reason}`;
     this.broadcast(notification('roomClosing', { code, reason: text }));
     for (const session of [...this.attached]) session.transport.close(code, text);
     this.sessions.clear();

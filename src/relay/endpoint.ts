@@ -6,12 +6,7 @@
  */
 import type { TokenClaims } from '../auth/token.js';
 import { CloseCode } from '../signal/close-codes.js';
-import {
-  decodeRelayMessage,
-  encodeRelayMessage,
-  type OpenMessage,
-  type RelayMessage,
-} from './messages.js';
+import { decodeRelayMessage, encodeRelayMessage, type OpenMessage, type RelayMessage } from './messages.js';
 import { type RelayRole, RelaySession } from './session.js';
 
 /** The part of the cluster router the bridge needs: a channel per node. */
@@ -102,6 +97,24 @@ export class RelayEndpoint {
       session.close(CloseCode.UNAVAILABLE, `room node ${peer} unreachable: ${message(err)}`),
     );
     return session;
+  }
+
+  /**
+   * Closes every session shared with `peerId` at once, because the cluster declared that node dead (its lease
+   * expired and the sweeper removed it): an explicit signal that comes before its silence would. Returns how many
+   * sessions it closed.
+   */
+  closePeer(peerId: string, why: string): number {
+    const peer = this.peers.get(peerId);
+    if (!peer) return 0;
+    let closed = 0;
+    for (const id of [...peer.sessions]) {
+      const session = this.sessions.get(id);
+      if (!session) continue;
+      session.close(this.goneCode(session), `${this.peerName(session)} ${peerId} ${why}`);
+      closed++;
+    }
+    return closed;
   }
 
   /** Takes one message from this node's bus channel (raw or parsed). Returns false when it is not a relay message. */

@@ -19,13 +19,15 @@ export interface RedisConnectOptions {
   maxRetriesPerRequest?: number;
   /** Connection errors after the first connect (messages from ioredis; they never carry a password). */
   onError?: (message: string) => void;
+  /** Longest wait between reconnection attempts (default 2 s); a node keeps it under its update interval. */
+  maxReconnectDelayMs?: number;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
-/** Reconnection delay: doubles from 100 ms, capped at 2 s, forever (a node outlives Redis restarts). */
-export function reconnectDelay(attempt: number): number {
-  return Math.min(100 * 2 ** Math.max(0, attempt - 1), 2_000);
+/** Reconnection delay: doubles from 100 ms, capped at `capMs` (2 s), forever (a node outlives Redis restarts). */
+export function reconnectDelay(attempt: number, capMs = 2_000): number {
+  return Math.min(100 * 2 ** Math.max(0, attempt - 1), capMs);
 }
 
 /** Which of the three Redis setups the config describes (Cluster wins, then Sentinel). */
@@ -89,6 +91,8 @@ function tlsOptions(config: RedisConfig): ConnectionOptions | undefined {
 /** Builds an ioredis client for the config without connecting yet. */
 export function createRedisClient(config: RedisConfig, options: RedisConnectOptions = {}): RedisClient {
   const connectTimeout = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const capMs = options.maxReconnectDelayMs;
+  const retry = (attempt: number) => reconnectDelay(attempt, capMs);
   const common: RedisOptions = {
     username: config.username || undefined,
     password: config.password || undefined,
@@ -104,7 +108,7 @@ export function createRedisClient(config: RedisConfig, options: RedisConnectOpti
     const clusterOptions: ClusterOptions = {
       lazyConnect: true,
       redisOptions: { ...common, lazyConnect: undefined },
-      clusterRetryStrategy: reconnectDelay,
+      clusterRetryStrategy: retry,
       slotsRefreshTimeout: connectTimeout,
       enableOfflineQueue: true,
     };
@@ -113,19 +117,19 @@ export function createRedisClient(config: RedisConfig, options: RedisConnectOpti
   if (mode === 'sentinel') {
     return new Redis({
       ...common,
-      retryStrategy: reconnectDelay,
+      retryStrategy: retry,
       db: config.db ?? 0,
       name: config.sentinel_master_name,
       sentinels: config.sentinel_addresses!.map(parseAddress),
       sentinelUsername: config.sentinel_username || undefined,
       sentinelPassword: config.sentinel_password || undefined,
-      sentinelRetryStrategy: reconnectDelay,
+      sentinelRetryStrategy: retry,
       enableTLSForSentinelMode: Boolean(common.tls),
     });
   }
   return new Redis({
     ...common,
-    retryStrategy: reconnectDelay,
+    retryStrategy: retry,
     ...parseAddress(config.address ?? '127.0.0.1:6379'),
     db: config.db ?? 0,
   });
