@@ -142,7 +142,7 @@ describe('signal bridge across a 3-node cluster, with real browsers', () => {
       await page.evaluate(() => lkc.error ?? ''),
       /the node refused the token: access token has expired/,
     );
-    assert.match(await page.locator('#status').innerText(), /expired/);
+    assert.match((await page.locator('#status').textContent()) ?? '', /expired/);
     await page.close();
   });
 
