@@ -72,6 +72,7 @@ interface JoinPageApi {
   producers(): string[];
   events: string[];
   stats(): Promise<unknown>;
+  leave(): Promise<void>;
 }
 
 declare global {
@@ -146,6 +147,20 @@ describe('signal bridge across a 3-node cluster, with real browsers', () => {
     await page.close();
   });
 
+  it('asks for a token when the URL carries none, and joins with the one typed in', async () => {
+    assert.ok(browser);
+    const page = await browser.newPage();
+    await page.goto(`${nodes.b.url}/join?publish=none`);
+    await page.locator('#token-input').fill(await joinToken('typist'));
+    await page.locator('#token-form button[type=submit]').click();
+    await waitFor(() => page.evaluate(() => lkc.joined), { what: 'the page to join with the typed token' });
+    assert.equal(await page.evaluate(() => lkc.node), nodes.c.id);
+    assert.equal(await page.locator('#token-form').isHidden(), true);
+    await page.evaluate(() => lkc.leave());
+    await waitFor(() => page.evaluate(() => lkc.state === 'closed'), { what: 'the page to leave' });
+    await page.close();
+  });
+
   it('answers a malformed frame with an error and keeps the bridged session going', async () => {
     const session = await openSession(nodes.b.url, await joinToken('mallory'));
     try {
@@ -177,8 +192,11 @@ describe('signal bridge across a 3-node cluster, with real browsers', () => {
   });
 
   it('gives the same session, frame for frame, through a bridge node as straight on the room node', async () => {
+    // A room of its own: no other test's participant may come or go during the two runs.
+    const room = 'twin-room';
+    assert.equal((await admin(nodes.c.url, 'POST', '/admin/rooms', { name: room })).status, 200);
     const run = async (nodeUrl: string) => {
-      const session: WsSession = await openSession(nodeUrl, await joinToken('twin'));
+      const session: WsSession = await openSession(nodeUrl, await joinToken('twin', room));
       await session.request('join', { name: 'Twin' });
       const recv = await session.request('createWebRtcTransport', { direction: 'recv' });
       await session.sendRaw('not json at all');
