@@ -59,7 +59,12 @@ export class SignalSession {
     this.hub = RoomSignals.of(ctx.room, ctx.node);
     this.hub.attach(this);
     transport.onFrame((frame) => {
-      this.queue = this.queue.then(() => this.handle(frame));
+      // A failure here must not leave the queue rejected: every later frame would be skipped.
+      this.queue = this.queue
+        .then(() => this.handle(frame))
+        .catch((err: unknown) =>
+          this.ctx.logger.error({ err, identity: this.identity }, 'signalling frame failed'),
+        );
     });
     transport.onClose((code, reason) => this.ended(code, reason));
     if (ctx.room.closed) transport.close(CloseCode.ROOM_CLOSED, `room ${ctx.room.name} is closed`);
