@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { Redis } from 'ioredis';
@@ -55,11 +55,22 @@ async function startRedisServer(): Promise<{ port: number; child: ChildProcess; 
     },
   );
   process.on('exit', () => child.kill('SIGKILL'));
-  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => {});
-  await probe.connect();
-  await probe.ping();
-  probe.disconnect();
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.ping();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(`redis-server on port ${port} did not start: ${(err as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      probe.disconnect();
+    }
+  }
   return { port, child, dir };
 }
 
@@ -223,6 +234,9 @@ function startHeartbeats(port: number, count: number, intervalMs: number): Promi
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const redis = await startRedisServer();
   const client = new Redis({ port: redis.port });
   const version = /redis_version:(\S+)/.exec(await client.info('server'))?.[1] ?? '?';
@@ -233,7 +247,8 @@ async function main(): Promise<void> {
       'p50 ms',
       'p99 ms',
       `ops/s (${IN_FLIGHT} in flight)`,
-      'p99 / PING p99',
+      'PING p50 / p99 ms beside it',
+      'p99 ÷ PING p99',
       'vs HGETALL baseline',
     ],
     style: { head: [], border: [] },
@@ -352,7 +367,9 @@ async function main(): Promise<void> {
     rmSync(redis.dir, { recursive: true, force: true });
   }
   console.log(
-    `machine: ${availableParallelism()} cpus, ${cpus()[0]?.model ?? '?'}; node ${process.version}; redis ${version}`,
+    `machine: ${availableParallelism()} cpus, ${cpus()[0]?.model ?? '?'}; node ${process.version}; redis ${version}; load average at start ${loadAtStart}, at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   );
   console.log(
     `latency: ${LATENCY_OPS} sequential operations of each kind, taken in turn; throughput: ${THROUGHPUT_OPS} operations, ${IN_FLIGHT} in flight (baseline: fewer operations, 8 in flight)`,

@@ -133,7 +133,8 @@ export function selectFrom(prepared: PreparedNodes, request: SelectRequest): Sel
           ? `random among ${nodes.length}`
           : `lowest ${selector.sort_by} among ${nodes.length} (${loadText(node, prepared)})`;
     }
-    return { node, rule: `${describeTier(prepared, tier, request.origin)}; ${pick}` };
+    tier.description ??= describeTier(prepared, tier, request.origin);
+    return { node, rule: `${tier.description}; ${pick}` };
   }
   throw noAvailableNodes(prepared, request.exclude);
 }

@@ -10,6 +10,8 @@ export interface Tier {
   /** Great-circle km from the origin region; null when unknown (no origin, or region not in the table). */
   distance_km: number | null;
   nodes: NodeView[];
+  /** Why this tier was taken, for the placement's rule (computed on first use). */
+  description?: string;
   /** The tier's nodes by load, built on the first `lowest` pick that needs it. */
   lowest?: LowestOrder;
 }
