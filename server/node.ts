@@ -190,13 +190,14 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     this.leaseConfirmedAt = Date.now();
     this.reporter.start();
     this.sweeper = await NodeSweeper.start(this, this.log);
-    // Reconnected: report at once rather than at the next tick, so a Redis that came back empty learns of this
-    // node and its rooms without waiting.
     if (this.cluster instanceof RedisRouter) {
-      let connectedBefore = false;
+      // Bridged sessions outlive a Redis outage when idle: the relay stops judging peers while the bus is down.
+      this.cluster.client.on('close', () => this.signalling?.relay.setBusUp(false));
+      // Reconnected: report at once rather than at the next tick, so a Redis that came back empty learns of
+      // this node and its rooms without waiting.
       this.cluster.client.on('ready', () => {
-        if (connectedBefore) void this.reporter?.reportNow().catch(() => {});
-        connectedBefore = true;
+        this.signalling?.relay.setBusUp(true);
+        void this.reporter?.reportNow().catch(() => {});
       });
     }
     this.emit('state', this.state);

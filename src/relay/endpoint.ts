@@ -50,6 +50,8 @@ export class RelayEndpoint {
   private readonly gapTimeoutMs: number;
   private readonly window: number;
   private timer?: ReturnType<typeof setInterval>;
+  /** This node lost the bus (its Redis connection): a peer's silence is not its fault until the bus returns. */
+  private busDown = false;
 
   constructor(private readonly options: RelayEndpointOptions) {
     this.nodeId = options.nodeId;
@@ -115,6 +117,19 @@ export class RelayEndpoint {
       closed++;
     }
     return closed;
+  }
+
+  /**
+   * This node's bus connection dropped (a Redis outage) or came back. While it is down, neither beats nor verdicts
+   * on peers' silence: an idle session outlives the outage, and every peer's silence clock restarts when the bus
+   * returns. A frame sent during the outage still fails its session (frames are never silently lost).
+   */
+  setBusUp(up: boolean): void {
+    if (up && this.busDown) {
+      const now = Date.now();
+      for (const peer of this.peers.values()) peer.lastSeen = now;
+    }
+    this.busDown = !up;
   }
 
   /** Takes one message from this node's bus channel (raw or parsed). Returns false when it is not a relay message. */
@@ -237,6 +252,7 @@ export class RelayEndpoint {
   }
 
   private tick(): void {
+    if (this.busDown) return;
     const now = Date.now();
     for (const [peerId, peer] of [...this.peers]) {
       if (now - peer.lastSeen > this.peerTimeoutMs) {

@@ -120,6 +120,9 @@ export interface Participant {
   joined: { room: { name: string; sid: string }; node: { id: string; region: string } };
   closed(): { code: number; reason: string } | undefined;
   waitClosed(timeoutMs?: number): Promise<{ code: number; reason: string }>;
+  /** Sends a signalling request and resolves with its answer frame (ok or not). */
+  // biome-ignore lint/suspicious/noExplicitAny: answers of every shape; the assertions check them
+  request(method: string, data?: unknown): Promise<any>;
 }
 
 /** Opens `/rtc` on `nodeUrl` and joins `room` as `identity`; rejects when the join is refused. */
@@ -140,18 +143,27 @@ export async function joinRoom(nodeUrl: string, room: string, identity: string):
     );
     socket.once('error', reject);
   });
-  const answer = await new Promise<{ ok: boolean; data?: Participant['joined']; error?: unknown }>(
-    (resolve, reject) => {
-      socket.on('message', (data) => {
-        const frame = JSON.parse(String(data));
-        if (frame.id === 1) resolve(frame);
-      });
-      socket.once('close', (code, reason) =>
-        reject(new Error(`closed before the join answer: ${code} ${reason}`)),
-      );
-      socket.send(JSON.stringify({ id: 1, method: 'join', data: {} }));
-    },
-  );
+  // biome-ignore lint/suspicious/noExplicitAny: answers of every shape
+  const waiting = new Map<number, { resolve: (frame: any) => void; reject: (err: Error) => void }>();
+  let nextId = 1;
+  socket.on('message', (data) => {
+    const frame = JSON.parse(String(data));
+    if (typeof frame.id !== 'number') return;
+    waiting.get(frame.id)?.resolve(frame);
+    waiting.delete(frame.id);
+  });
+  socket.on('close', (code, reason) => {
+    for (const [id, waiter] of waiting)
+      waiter.reject(new Error(`closed before answer ${id}: ${code} ${reason}`));
+    waiting.clear();
+  });
+  const request = (method: string, data: unknown = {}) =>
+    new Promise<{ ok: boolean; data?: unknown; error?: unknown }>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      socket.send(JSON.stringify({ id, method, data }));
+    });
+  const answer = (await request('join')) as { ok: boolean; data?: Participant['joined']; error?: unknown };
   if (!answer.ok || !answer.data) {
     socket.terminate();
     throw new Error(`join refused: ${JSON.stringify(answer.error)}`);
@@ -160,7 +172,29 @@ export async function joinRoom(nodeUrl: string, room: string, identity: string):
     socket,
     joined: answer.data,
     closed: () => closed,
+    request,
     waitClosed: (timeoutMs = 10_000) =>
       waitFor(() => closed, { timeoutMs, what: `${identity}'s socket to close` }),
   };
+}
+
+/** Opens `/rtc` with `token` expecting the node to refuse the upgrade; resolves with its HTTP status and body. */
+export function rtcRefusal(nodeUrl: string, token: string): Promise<{ status: number; body: string }> {
+  const socket = new WebSocket(
+    `${nodeUrl.replace(/^http/, 'ws')}/rtc?access_token=${encodeURIComponent(token)}`,
+  );
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => {
+      socket.terminate();
+      reject(new Error('the upgrade was accepted'));
+    });
+    socket.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    socket.once('error', reject);
+  });
 }
