@@ -66,6 +66,9 @@ describe('redis connection settings', () => {
   });
 
   it('backs off reconnection exponentially up to a cap', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 50].map(reconnectDelay), [100, 200, 400, 800, 1600, 2000, 2000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 50].map((attempt) => reconnectDelay(attempt)),
+      [100, 200, 400, 800, 1600, 2000, 2000],
+    );
   });
 });
