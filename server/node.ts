@@ -178,8 +178,12 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     this.signalling = addSignalling(this, this.log);
     await this.http.listen(this.config.port, this.config.bind_addresses);
     await this.bus.start();
+    const sampler = new StatsSampler(this.rooms, this.pool, this.metrics);
+    // The first record must carry the machine's real load: a node that registered looking idle would draw every
+    // placement until its first report.
+    this.stats = await sampler.sample();
     this.reporter = new StatsReporter(
-      new StatsSampler(this.rooms, this.pool, this.metrics),
+      sampler,
       this.config.node_stats.update_interval,
       (stats) => this.report(stats),
       this.log,
