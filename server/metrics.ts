@@ -29,7 +29,7 @@ export class NodeMetrics {
   constructor(source: MetricsSource, labels: { node_id: string; region: string }) {
     const registers = [this.registry];
     this.registry.setDefaultLabels(labels);
-    collectDefaultMetrics({ register: this.registry, prefix: 'lkc_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'lkc_' });
     new Gauge({
       name: 'lkc_node_state',
       help: 'The node lifecycle state (1 for the current one)',
