@@ -42,7 +42,7 @@ export default class NodesShow extends BaseCommand<typeof NodesShow> {
         ['bytes/s in/out', `${s.bytes_in_per_sec}/${s.bytes_out_per_sec}`],
         [
           'limits',
-          `max_rooms ${node.limits.max_rooms || '-'}, num_tracks ${node.limits.num_tracks || '-'}, bytes_per_sec ${node.limits.bytes_per_sec || '-'}`,
+          `max_rooms ${node.limits?.max_rooms || '-'}, num_tracks ${node.limits?.num_tracks || '-'}, bytes_per_sec ${node.limits?.bytes_per_sec || '-'}`,
         ],
         ['placed rooms', rooms.length === 0 ? '-' : rooms.join(', ')],
       ]),
