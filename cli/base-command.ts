@@ -92,6 +92,9 @@ function firstMeaningfulLine(text: string): string {
   const lines = text
     .split('\n')
     .map((line) => line.replace(/^\s*[-*]\s*/, '').trim())
-    .filter((line) => line && !/^The following errors occurred:?$/i.test(line) && !/^See more help with/i.test(line));
+    .filter(
+      (line) =>
+        line && !/^The following errors occurred:?$/i.test(line) && !/^See more help with/i.test(line),
+    );
   return lines[0] ?? text.trim();
 }

@@ -4,15 +4,20 @@ import Table from 'cli-table3';
 const headStyle = process.stdout.isTTY && !process.env.NO_COLOR ? ['cyan'] : [];
 
 /** Renders rows as a boxed table; every list command prints one of these unless --json is given. */
-export function renderTable(head: string[], rows: Array<Array<string | number | boolean | null | undefined>>): string {
+export function renderTable(
+  head: string[],
+  rows: Array<Array<string | number | boolean | null | undefined>>,
+): string {
   const table = new Table({ head, style: { head: headStyle, border: [] } });
-  for (const row of rows) table.push(row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))));
+  for (const row of rows)
+    table.push(row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))));
   return table.toString();
 }
 
 /** Renders key/value pairs as a two-column table (for `show` commands). */
 export function renderDetails(pairs: Array<[string, string | number | boolean | null | undefined]>): string {
   const table = new Table({ style: { head: [], border: [] } });
-  for (const [key, value] of pairs) table.push({ [key]: value === null || value === undefined ? '-' : String(value) });
+  for (const [key, value] of pairs)
+    table.push({ [key]: value === null || value === undefined ? '-' : String(value) });
   return table.toString();
 }

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection } from 'node:net';
 import { freePort } from './ports.js';
 import { collectOutput, exited, spawnTracked, stopProcess } from './processes.js';
 import { waitFor } from './wait.js';
