@@ -49,12 +49,15 @@ export default class ConfigValidate extends BaseCommand<typeof ConfigValidate> {
       this.logJson(report);
       return this.exit(1);
     }
-    for (const warning of result.warnings) process.stderr.write(`${formatProblem(warning)}\n`);
-    if (!result.config) {
-      for (const error of result.errors) process.stderr.write(`${formatProblem(error)}\n`);
-      return this.exit(1);
-    }
+    const problems = [...result.warnings, ...(result.config ? [] : result.errors)];
+    // Written in one piece and waited for: exiting right after would cut a long report short on a pipe.
+    if (problems.length > 0) await writeStderr(problems.map((p) => `${formatProblem(p)}\n`).join(''));
+    if (!result.config) return this.exit(1);
     this.log(`${file}: valid (${summarizeConfig(result.config)})`);
     return undefined;
   }
+}
+
+function writeStderr(text: string): Promise<void> {
+  return new Promise((resolve) => process.stderr.write(text, () => resolve()));
 }

@@ -17,7 +17,16 @@ export function formatProblem(p: ConfigProblem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
   const level = p.severity === 'warning' ? 'warning: ' : '';
   const at = p.path ? ` (at ${p.path})` : '';
-  return `${where}: ${level}${p.message}${at}`;
+  return oneLine(`${where}: ${level}${p.message}${at}`);
+}
+
+// A message quotes keys and values from the file; a line break in one must not split the problem's line.
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => {
+    const escapes: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return escapes[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** A JSON path as a list of keys and indexes. */

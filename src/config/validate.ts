@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { type Document, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
 import { applyDefaults } from './defaults.js';
 import { suggestion } from './did-you-mean.js';
 import { applyEnvOverrides, type EnvOverrides, type EnvVariable } from './env.js';
@@ -31,21 +31,48 @@ export function validateConfigText(
   overrides: EnvOverrides = {},
 ): ValidationResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, keepSourceTokens: false });
+  // logLevel 'error': yaml would print a process warning (a collection as a mapping key) outside our problem lines.
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    keepSourceTokens: false,
+    logLevel: 'error',
+  });
   const positions = new PositionMap(doc, lineCounter);
 
   const located = (err: YAMLError, severity: ConfigProblem['severity']): ConfigProblem => {
     const { line, column } = positions.at(err.pos[0]);
+    if (STACK_EXHAUSTED.test(err.message))
+      return { file, line, column, path: '', message: TOO_DEEP, severity };
     const message = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
     const advice = YAML_ADVICE[err.code] ?? '';
     return { file, line, column, path: '', message: `YAML: ${message}${advice}`, severity };
   };
-  // One mistake often trips several parser errors at the same spot; the first says it best.
-  const syntaxErrors = dedupeByPosition(doc.errors.map((err) => located(err, 'error')));
+  // One mistake often trips several parser errors at the same spot; the first says it best. Nesting deeper than
+  // the parser's stack trips one error per level it unwinds: the outermost says it once.
+  const syntaxErrors = capSyntaxErrors(
+    outermostTooDeep(dedupeByPosition(doc.errors.map((err) => located(err, 'error')))),
+  );
   const yamlWarnings = doc.warnings.map((err) => located(err, 'warning'));
   if (syntaxErrors.length > 0) return { errors: syntaxErrors, warnings: yamlWarnings };
 
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    // A document that parsed fails here only on aliases: one naming no anchor, or so many that expanding them
+    // would exhaust memory (a "billion laughs" file). Either is a problem of the file, located at its alias.
+    const { line, column } = positions.at(aliasOffset(doc));
+    const problem: ConfigProblem = {
+      file,
+      line,
+      column,
+      path: '',
+      message: `YAML: ${(err as Error).message}`,
+      severity: 'error',
+    };
+    return { errors: [problem], warnings: yamlWarnings };
+  }
   if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) {
     const { line, column } = positions.of([]);
     const problem: ConfigProblem = {
@@ -102,6 +129,30 @@ const YAML_ADVICE: Partial<Record<YAMLError['code'], string>> = {
   MISSING_CHAR: '; close it where the value ends',
   BAD_INDENT: '; align the key with its siblings',
 };
+
+/** After this many syntax errors the rest are counted, not listed: the first ones are what to fix. */
+const MAX_SYNTAX_ERRORS = 20;
+
+function capSyntaxErrors(problems: ConfigProblem[]): ConfigProblem[] {
+  if (problems.length <= MAX_SYNTAX_ERRORS) return problems;
+  const shown = problems.slice(0, MAX_SYNTAX_ERRORS);
+  const next = problems[MAX_SYNTAX_ERRORS]!;
+  const more = problems.length - MAX_SYNTAX_ERRORS;
+  return [
+    ...shown,
+    { ...next, message: `YAML: ${more} more syntax errors from here on; fix the ones above and check again` },
+  ];
+}
+
+const STACK_EXHAUSTED = /Maximum call stack size exceeded/;
+const TOO_DEEP = 'YAML: nested too deeply to read; flatten this value';
+
+function outermostTooDeep(problems: ConfigProblem[]): ConfigProblem[] {
+  const deep = problems.filter((p) => p.message === TOO_DEEP);
+  if (deep.length < 2) return problems;
+  const outer = deep.reduce((a, b) => (byPosition(b, a) < 0 ? b : a));
+  return problems.filter((p) => p.message !== TOO_DEEP || p === outer);
+}
 
 function dedupeByPosition(problems: ConfigProblem[]): ConfigProblem[] {
   const seen = new Set<string>();
@@ -232,4 +283,22 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
 function byPosition(a: ConfigProblem, b: ConfigProblem): number {
   // Environment problems (line 0) first: they are about the variables, then the file top to bottom.
   return a.line - b.line || a.column - b.column || a.path.localeCompare(b.path);
+}
+
+/** Where the first alias that names no anchor is, else the first alias (offset into the text; 0 if none). */
+function aliasOffset(doc: Document): number {
+  let first: number | undefined;
+  let unresolved: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      const at = node.range?.[0] ?? 0;
+      first ??= at;
+      if (node.resolve(doc) === undefined) {
+        unresolved = at;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return unresolved ?? first ?? 0;
 }
