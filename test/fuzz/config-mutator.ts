@@ -115,8 +115,9 @@ function containers(root: Json): Container[] {
 function slots(root: Json, test: (value: Json) => boolean): Array<[Container, string | number]> {
   const found: Array<[Container, string | number]> = [];
   for (const container of containers(root)) {
-    if (Array.isArray(container)) container.forEach((v, i) => test(v) && found.push([container, i]));
-    else for (const [k, v] of Object.entries(container)) if (test(v)) found.push([container, k]);
+    if (Array.isArray(container)) {
+      for (const [i, v] of container.entries()) if (test(v)) found.push([container, i]);
+    } else for (const [k, v] of Object.entries(container)) if (test(v)) found.push([container, k]);
   }
   return found;
 }

@@ -1,0 +1,286 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { Agent, request } from 'undici';
+import { WebSocket } from 'ws';
+import { createToken } from '../../src/auth/token.js';
+import { MAX_FRAME_BYTES, MAX_SOCKET_MESSAGE_BYTES } from '../../src/signal/protocol.js';
+import { type FaultCluster, joinToken, startFaultCluster } from '../faults/fault-cluster.js';
+import { waitFor } from '../helpers/wait.js';
+import { admin, get, TEST_KEY, TEST_SECRET, type TestNode } from '../server/node-process.js';
+import { parsePrometheusText } from '../server/prometheus-text.js';
+import { type Frame, malformedFrame, malformedTwirpCall, type TwirpCall } from './malformed-inputs.js';
+import { fuzzSeed, Random } from './random.js';
+
+const FRAMES = 10_000;
+const TWIRP_CALLS = 10_000;
+/** Sent and measured first, so that the memory figure compares a warm process with itself. */
+const WARM_UP = 1_000;
+const SOCKETS = 4;
+const WINDOW = 64;
+const TWIRP_CONCURRENCY = 16;
+/** RSS may move with the garbage collector; growth past this over the run means something is kept. */
+const MAX_RSS_GROWTH_BYTES = 64 * 1024 * 1024;
+const TWIRP_BODY_LIMIT = 1024 * 1024;
+
+// biome-ignore lint/suspicious/noExplicitAny: answers of every shape; the assertions check them
+type Answer = any;
+
+/** An unjoined `/rtc` session that sends frames (at most WINDOW unanswered) and collects the answers in order. */
+async function openSocket(nodeUrl: string, identity: string) {
+  const token = await joinToken('fuzz', identity);
+  const socket = new WebSocket(
+    `${nodeUrl.replace(/^http/, 'ws')}/rtc?access_token=${encodeURIComponent(token)}`,
+  );
+  const answers: Answer[] = [];
+  let closed: { code: number; reason: string } | undefined;
+  let queue: Frame[] = [];
+  let sent = 0;
+  const pump = () => {
+    while (sent < queue.length && sent - answers.length < WINDOW && socket.readyState === WebSocket.OPEN) {
+      const frame = queue[sent++]!;
+      socket.send(frame, { binary: Buffer.isBuffer(frame) });
+    }
+  };
+  socket.on('message', (data) => {
+    const answer = JSON.parse(String(data));
+    if (answer.notification) return;
+    answers.push(answer);
+    pump();
+  });
+  socket.on('close', (code, reason) => {
+    closed = { code, reason: String(reason) };
+  });
+  socket.on('error', () => {});
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  return {
+    socket,
+    closed: () => closed,
+    /** Sends `frames` and resolves with their answers, one per frame, in order. */
+    async exchange(frames: Frame[]): Promise<Answer[]> {
+      const from = answers.length;
+      queue = queue.concat(frames);
+      pump();
+      await waitFor(
+        () => {
+          if (closed) throw new Error(`socket closed: ${closed.code} ${closed.reason}`);
+          return answers.length >= from + frames.length;
+        },
+        { timeoutMs: 120_000, intervalMs: 20, what: `${frames.length} answers` },
+      );
+      return answers.slice(from, from + frames.length);
+    },
+  };
+}
+
+async function rss(node: TestNode): Promise<number> {
+  const { samples } = parsePrometheusText((await get(`${node.url}/metrics`)).body);
+  const sample = samples.find((s) => s.name === 'lkc_process_resident_memory_bytes');
+  assert.ok(sample, 'the node reports its resident memory');
+  return sample.value;
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+describe('10,000 malformed signalling frames and 10,000 malformed Twirp bodies against running nodes', () => {
+  const seed = fuzzSeed();
+  const rnd = new Random(seed);
+  const replay = `replay with LKC_FUZZ_SEED=${seed}`;
+  let cluster: FaultCluster;
+  let a: TestNode;
+  let b: TestNode;
+  const agent = new Agent({ connections: TWIRP_CONCURRENCY });
+  const tokens: Record<TwirpCall['auth'], string | undefined> = {
+    good: undefined,
+    none: undefined,
+    garbage: 'not.a.token',
+    'alg-none': `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(
+      JSON.stringify({ iss: TEST_KEY, exp: 4102444800, video: { roomCreate: true, roomList: true } }),
+    ).toString('base64url')}.`,
+    'wrong-secret': undefined,
+  };
+
+  before(async () => {
+    cluster = await startFaultCluster(2, 'fuzz-node');
+    [a, b] = cluster.nodes as [TestNode, TestNode];
+    const created = await admin(a.url, 'POST', '/admin/rooms', { name: 'fuzz' });
+    assert.equal(created.status, 200);
+    const grant = { roomCreate: true, roomList: true, roomAdmin: true, room: 'fuzz' };
+    tokens.good = await createToken({ apiKey: TEST_KEY, apiSecret: TEST_SECRET, grant, ttlSeconds: 3600 });
+    tokens['wrong-secret'] = await createToken({
+      apiKey: TEST_KEY,
+      apiSecret: 'another-secret-of-at-least-32-characters',
+      grant,
+    });
+  });
+
+  after(async () => {
+    await agent.close();
+    await cluster?.stop();
+  });
+
+  it('answers every malformed frame with an error, direct and bridged, and keeps each session usable', async (t) => {
+    t.diagnostic(`seed ${seed} (${replay})`);
+    // Two sessions on the room's node, two bridged from the other node.
+    const sockets = await Promise.all(
+      Array.from({ length: SOCKETS }, (_, i) => openSocket((i % 2 === 0 ? a : b).url, `fuzzer-${i}`)),
+    );
+    const frames = Array.from({ length: FRAMES }, () => malformedFrame(rnd));
+    const failures: string[] = [];
+    const run = async (from: number, to: number) => {
+      const share = Math.ceil((to - from) / SOCKETS);
+      await Promise.all(
+        sockets.map(async (socket, s) => {
+          const mine = frames.slice(from + s * share, Math.min(to, from + (s + 1) * share));
+          const answers = await socket.exchange(mine);
+          answers.forEach((answer, i) => {
+            const ok =
+              answer.ok === false &&
+              typeof answer.error?.code === 'string' &&
+              typeof answer.error?.message === 'string';
+            if (!ok)
+              failures.push(
+                `frame ${JSON.stringify(String(mine[i]).slice(0, 200))} -> ${JSON.stringify(answer)}`,
+              );
+          });
+        }),
+      );
+    };
+    await run(0, WARM_UP);
+    const warm = { a: await rss(a), b: await rss(b) };
+    await run(WARM_UP, FRAMES);
+    const end = { a: await rss(a), b: await rss(b) };
+    t.diagnostic(
+      `RSS after warm-up: A ${mib(warm.a)}, B ${mib(warm.b)}; after ${FRAMES}: A ${mib(end.a)}, B ${mib(end.b)}`,
+    );
+    assert.deepEqual(
+      failures.slice(0, 5),
+      [],
+      `${failures.length} frames not answered with an error (${replay})`,
+    );
+    for (const [i, socket] of sockets.entries())
+      assert.equal(socket.closed(), undefined, `socket ${i} stays open`);
+    assert.ok(end.a - warm.a < MAX_RSS_GROWTH_BYTES, `A grew ${mib(end.a - warm.a)}`);
+    assert.ok(end.b - warm.b < MAX_RSS_GROWTH_BYTES, `B grew ${mib(end.b - warm.b)}`);
+
+    // Between the frame limit and the socket limit: an error answer, the session goes on; past it: close 1009.
+    for (const socket of sockets) {
+      const [big] = await socket.exchange([
+        `{"id":1,"method":"join","data":{"name":"${'x'.repeat(MAX_FRAME_BYTES)}"}}`,
+      ]);
+      assert.equal(big.error?.code, 'frame_too_large');
+      assert.match(big.error.message, new RegExp(String(MAX_FRAME_BYTES)));
+      const [joined] = await socket.exchange([JSON.stringify({ id: 2, method: 'join', data: {} })]);
+      assert.equal(joined.ok, true, `a session still joins after ${FRAMES / SOCKETS} malformed frames`);
+    }
+    for (const socket of [sockets[0]!, sockets[1]!]) {
+      socket.socket.send('x'.repeat(MAX_SOCKET_MESSAGE_BYTES + 1));
+      const closed = await waitFor(() => socket.closed(), {
+        timeoutMs: 10_000,
+        what: 'the oversized frame to close the socket',
+      });
+      assert.equal(closed.code, 1009, 'message too big');
+    }
+    for (const socket of sockets) socket.socket.terminate();
+    assert.equal((await get(`${a.url}/healthz`)).status, 200);
+    assert.equal((await get(`${b.url}/healthz`)).status, 200);
+  });
+
+  it('answers every malformed Twirp call with a 4xx Twirp error, creates nothing, and refuses an oversized body', async (t) => {
+    t.diagnostic(`seed ${seed} (${replay})`);
+    const calls = Array.from({ length: TWIRP_CALLS }, () => malformedTwirpCall(rnd));
+    const failures: string[] = [];
+    const send = async (call: TwirpCall, node: TestNode) => {
+      const headers: Record<string, string> = {};
+      if (call.contentType) headers['content-type'] = call.contentType;
+      const token = tokens[call.auth];
+      if (token) headers.authorization = `Bearer ${token}`;
+      const response = await request(`${node.url}${call.path}`, {
+        method: call.method,
+        headers,
+        body: call.body,
+        dispatcher: agent,
+      });
+      const text = await response.body.text();
+      let body: Answer;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      const ok =
+        response.statusCode >= 400 &&
+        response.statusCode < 500 &&
+        typeof body?.code === 'string' &&
+        typeof body?.msg === 'string';
+      if (!ok)
+        failures.push(
+          `${call.method} ${call.path} ${call.auth} ${call.contentType} ${JSON.stringify(call.body?.toString('latin1').slice(0, 120))} -> ${response.statusCode} ${text.slice(0, 200)}`,
+        );
+    };
+    const run = async (from: number, to: number) => {
+      let next = from;
+      await Promise.all(
+        Array.from({ length: TWIRP_CONCURRENCY }, async (_, w) => {
+          while (next < to) {
+            const i = next++;
+            await send(calls[i]!, w % 2 === 0 ? a : b);
+          }
+        }),
+      );
+    };
+    await run(0, WARM_UP);
+    const warm = { a: await rss(a), b: await rss(b) };
+    await run(WARM_UP, TWIRP_CALLS);
+    const end = { a: await rss(a), b: await rss(b) };
+    t.diagnostic(
+      `RSS after warm-up: A ${mib(warm.a)}, B ${mib(warm.b)}; after ${TWIRP_CALLS}: A ${mib(end.a)}, B ${mib(end.b)}`,
+    );
+    assert.deepEqual(
+      failures.slice(0, 5),
+      [],
+      `${failures.length} calls not answered with a Twirp error (${replay})`,
+    );
+    assert.ok(end.a - warm.a < MAX_RSS_GROWTH_BYTES, `A grew ${mib(end.a - warm.a)}`);
+    assert.ok(end.b - warm.b < MAX_RSS_GROWTH_BYTES, `B grew ${mib(end.b - warm.b)}`);
+
+    const list = await request(`${b.url}/twirp/livekit.RoomService/ListRooms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.good}` },
+      body: '{}',
+      dispatcher: agent,
+    });
+    const rooms = (await list.body.json()) as { rooms: Array<{ name: string }> };
+    assert.deepEqual(
+      rooms.rooms.map((r) => r.name),
+      ['fuzz'],
+      'no malformed call created a room',
+    );
+
+    // Over the limit, declared up front or streamed without a length: refused with the limit, not read whole.
+    for (const body of [
+      Buffer.alloc(TWIRP_BODY_LIMIT + 1, 0x20),
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < 20; i++) yield Buffer.alloc(128 * 1024, 0x20);
+        })(),
+      ),
+    ]) {
+      const response = await request(`${a.url}/twirp/livekit.RoomService/CreateRoom`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.good}` },
+        body,
+        dispatcher: agent,
+      });
+      const answer = (await response.body.json()) as Answer;
+      assert.equal(response.statusCode, 400);
+      assert.equal(answer.code, 'invalid_argument');
+      assert.equal(answer.meta?.limit_bytes, String(TWIRP_BODY_LIMIT));
+    }
+    assert.equal((await get(`${a.url}/healthz`)).status, 200);
+    assert.equal((await get(`${b.url}/healthz`)).status, 200);
+  });
+});
