@@ -45,12 +45,19 @@ function asObject(body: unknown): Record<string, unknown> {
 
 /**
  * The node's admin API for the CLI (`nodes drain/undrain`) and operators, under /admin/. Every call needs a token
- * signed with one of the configured API keys and carrying the roomAdmin grant.
+ * signed with one of the configured API keys and carrying the roomAdmin grant for no particular room.
  */
 export function addAdminRoutes(http: HttpSurface, node: ClusterNode): void {
   const authorize = async (req: IncomingMessage): Promise<void> => {
     const claims = await verifyToken(bearerToken(req.headers.authorization), node.config.keys);
     requireGrant(claims, 'roomAdmin');
+    // A room moderator's token (roomAdmin for one room) must not drain the node or touch other rooms.
+    if (claims.video.room) {
+      throw new LkcError(
+        'PERMISSION_DENIED',
+        `access token is for room ${claims.video.room} only; the node admin API needs a roomAdmin grant for no particular room`,
+      );
+    }
   };
 
   http.route('GET', '/admin/node', async ({ req, res }) => {

@@ -178,10 +178,14 @@ export async function joinRoom(nodeUrl: string, room: string, identity: string):
   };
 }
 
-/** Opens `/rtc` with `token` expecting the node to refuse the upgrade; resolves with its HTTP status and body. */
-export function rtcRefusal(nodeUrl: string, token: string): Promise<{ status: number; body: string }> {
+/** Opens `/rtc` with `token` (and `query`, e.g. `&room=x`) expecting a refused upgrade; resolves with its status and body. */
+export function rtcRefusal(
+  nodeUrl: string,
+  token: string,
+  query = '',
+): Promise<{ status: number; body: string }> {
   const socket = new WebSocket(
-    `${nodeUrl.replace(/^http/, 'ws')}/rtc?access_token=${encodeURIComponent(token)}`,
+    `${nodeUrl.replace(/^http/, 'ws')}/rtc?access_token=${encodeURIComponent(token)}${query}`,
   );
   return new Promise((resolve, reject) => {
     socket.once('open', () => {
