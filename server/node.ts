@@ -92,6 +92,8 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
   private leaseConfirmedAt = 0;
   /** A report failed (the store may have lost its data meanwhile) or a room could not be re-asserted. */
   private reassertPending = false;
+  /** When this node last registered again after losing its lease or the store. */
+  private recoveredAt = 0;
   private drainTimer?: NodeJS.Timeout;
   private drainDeadline?: number;
   private stopping?: Promise<void>;
@@ -369,6 +371,16 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     return Date.now() - this.leaseConfirmedAt < this.config.node_stats.lease_ttl * 1000;
   }
 
+  /**
+   * This node may sweep others: its lease is fresh, and it did not just come back from an outage. Every node's
+   * lease may have run out while the store was away; the others get a lease_ttl to report again before anyone
+   * declares them dead.
+   */
+  maySweep(): boolean {
+    const leaseTtlMs = this.config.node_stats.lease_ttl * 1000;
+    return this.leaseFresh() && Date.now() - this.recoveredAt >= leaseTtlMs;
+  }
+
   /** The cluster says this node was declared dead (swept): report now, which finds the lease lost and recovers. */
   leaseLost(): void {
     this.leaseConfirmedAt = 0;
@@ -409,6 +421,7 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
     this.log.warn({ rooms: this.rooms.size, why }, 'registering again and re-asserting rooms');
     await this.cluster.registerNode(this.record());
     this.leaseConfirmedAt = Date.now();
+    this.recoveredAt = Date.now();
     let lost = 0;
     this.reassertPending = false;
     await Promise.all(

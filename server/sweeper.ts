@@ -53,9 +53,9 @@ export class NodeSweeper {
   }
 
   private async tick(): Promise<void> {
-    // Only a node that holds its own lease sweeps: a node waking from a pause must not sweep before it learns
-    // that it was the one declared dead.
-    if (!this.node.leaseFresh()) return;
+    // Only a node that holds its own lease sweeps (a node waking from a pause must not sweep before it learns
+    // that it was the one declared dead), and not right after it came back from an outage.
+    if (!this.node.maySweep()) return;
     if (this.node.state !== 'serving' && this.node.state !== 'draining') return;
     try {
       const outcome = await this.sweeper.sweepOnce();
