@@ -33,6 +33,8 @@ export default class NodesList extends BaseCommand<typeof NodesList> {
         state: this.flags.state as NodeListing['state'] | 'dead' | undefined,
       }),
     );
+    // Laying out a table costs more than the query at a thousand nodes: skip it when JSON is asked for.
+    if (this.jsonEnabled()) return nodes;
     this.log(
       renderTable(
         [
