@@ -63,7 +63,12 @@ export default class NodesList extends BaseCommand<typeof NodesList> {
         ]),
       ),
     );
-    if (nodes.length === 0) this.log('no nodes registered (start one with `lk-cluster start`)');
+    if (nodes.length === 0) {
+      const filtered = this.flags.region !== undefined || this.flags.state !== undefined;
+      this.log(
+        filtered ? 'no node matches the filter' : 'no nodes registered (start one with `lk-cluster start`)',
+      );
+    }
     return nodes;
   }
 }

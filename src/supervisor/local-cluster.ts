@@ -95,11 +95,12 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
   delete env.LKC_PORT;
   delete env.LKC_REGION;
   if (!configFile && regions.some(Boolean)) {
-    // Every node of a local cluster shares this machine's load average, so a sysload limit below 1 would refuse
-    // every node at once on a busy laptop; 1 (the most a config can say) still refuses an overloaded machine.
+    // Every node of a local cluster reports this one machine's load average, so a sysload limit could only refuse
+    // all of them at once (a 2-core laptop that just compiled sits above 1): 0, which only this embedded default
+    // can set (a config file must give (0, 1]), places by region alone.
     overrides.node_selector = {
       kind: 'regionaware',
-      sysload_limit: 1,
+      sysload_limit: 0,
       regions: builtinRegions(regions.filter(Boolean)),
     };
   }
