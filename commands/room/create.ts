@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
 import { renderDetails } from '../../cli/table.js';
-import { RoomApiClient } from '../../src/room-api/client.js';
-import { resolveRoomApiTarget } from '../../src/room-api/target.js';
 
 export default class RoomCreate extends BaseCommand<typeof RoomCreate> {
   static override description =
@@ -29,16 +28,12 @@ export default class RoomCreate extends BaseCommand<typeof RoomCreate> {
     'max-participants': Flags.integer({ description: 'participants the room takes (0 = no limit)', min: 0 }),
     metadata: Flags.string({ description: 'room metadata (any text, often JSON)' }),
     node: Flags.string({ description: 'place the room on this node id when it is serving' }),
-    url: Flags.string({
-      description: 'a node to call (default: the cluster started in this folder, else the config’s port)',
-      env: 'LKC_URL',
-    }),
+    ...roomApiFlags,
   };
 
   public async run(): Promise<Record<string, unknown>> {
-    const { config, cluster } = await this.loadConfig();
-    const target = resolveRoomApiTarget(config, { url: this.flags.url, cluster, env: process.env });
-    const { room, nodeId } = await new RoomApiClient(target).createRoom(this.args.name, {
+    const client = roomApiClient(await this.loadConfig(), this.flags.url);
+    const { room, nodeId } = await client.createRoom(this.args.name, {
       emptyTimeout: this.flags['empty-timeout'],
       maxParticipants: this.flags['max-participants'],
       metadata: this.flags.metadata,

@@ -1,7 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { RoomApiClient } from '../../src/room-api/client.js';
-import { resolveRoomApiTarget } from '../../src/room-api/target.js';
+import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
 
 export default class RoomDelete extends BaseCommand<typeof RoomDelete> {
   static override description =
@@ -20,16 +19,12 @@ export default class RoomDelete extends BaseCommand<typeof RoomDelete> {
   };
 
   static override flags = {
-    url: Flags.string({
-      description: 'a node to call (default: the cluster started in this folder, else the config’s port)',
-      env: 'LKC_URL',
-    }),
+    ...roomApiFlags,
   };
 
   public async run(): Promise<{ deleted: string }> {
-    const { config, cluster } = await this.loadConfig();
-    const target = resolveRoomApiTarget(config, { url: this.flags.url, cluster, env: process.env });
-    await new RoomApiClient(target).deleteRoom(this.args.name);
+    const client = roomApiClient(await this.loadConfig(), this.flags.url);
+    await client.deleteRoom(this.args.name);
     this.log(`deleted room ${this.args.name}`);
     return { deleted: this.args.name };
   }

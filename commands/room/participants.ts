@@ -1,9 +1,8 @@
 import { TrackType } from '@livekit/protocol';
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
 import { renderTable } from '../../cli/table.js';
-import { RoomApiClient } from '../../src/room-api/client.js';
-import { resolveRoomApiTarget } from '../../src/room-api/target.js';
 
 export default class RoomParticipants extends BaseCommand<typeof RoomParticipants> {
   static override description =
@@ -22,16 +21,12 @@ export default class RoomParticipants extends BaseCommand<typeof RoomParticipant
   };
 
   static override flags = {
-    url: Flags.string({
-      description: 'a node to call (default: the cluster started in this folder, else the config’s port)',
-      env: 'LKC_URL',
-    }),
+    ...roomApiFlags,
   };
 
   public async run(): Promise<unknown[]> {
-    const { config, cluster } = await this.loadConfig();
-    const target = resolveRoomApiTarget(config, { url: this.flags.url, cluster, env: process.env });
-    const participants = await new RoomApiClient(target).listParticipants(this.args.name);
+    const client = roomApiClient(await this.loadConfig(), this.flags.url);
+    const participants = await client.listParticipants(this.args.name);
     const tracks = (p: (typeof participants)[number]) =>
       p.tracks
         .map((t) => `${t.type === TrackType.AUDIO ? 'audio' : 'video'}${t.muted ? ' (muted)' : ''}`)
