@@ -1,6 +1,6 @@
 import type { Config, RedisConfig } from './types.js';
 
-/** The Redis key prefix: one hash tag, so every key lands in the same Redis Cluster slot. */
+/** The default Redis key prefix: one Redis Cluster hash tag, so every key of the cluster lives in one slot. */
 export const DEFAULT_KEY_PREFIX = '{lkc}:';
 
 /** The config a node runs with when no file is given: single-node mode, LiveKit's defaults. */

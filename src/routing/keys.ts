@@ -1,7 +1,5 @@
+import { DEFAULT_KEY_PREFIX } from '../config/defaults.js';
 import { LkcError } from '../errors.js';
-
-/** The default key prefix: one Redis Cluster hash tag, so every key of the cluster lives in one slot. */
-export const DEFAULT_KEY_PREFIX = '{lkc}:';
 
 /** The names of every Redis key and channel lk-cluster uses, all under one prefix. */
 export interface RoutingKeys {

@@ -1,3 +1,4 @@
+import { DEFAULT_KEY_PREFIX, defaultConfig } from '../../src/config/defaults.js';
 import type { Config } from '../../src/config/types.js';
 
 type DeepPartial<T> = {
@@ -16,24 +17,12 @@ export const SEED_REGIONS = [
 
 /** A complete Config with LiveKit's defaults, for tests that build their config in code. */
 export function testConfig(overrides: DeepPartial<Config> = {}): Config {
+  const defaults = defaultConfig();
   const base: Config = {
-    port: 7880,
+    ...defaults,
     bind_addresses: ['127.0.0.1'],
-    region: '',
     keys: { devkey: 'a-secret-of-at-least-32-characters-long' },
-    node_selector: {
-      kind: 'any',
-      sort_by: 'random',
-      algorithm: 'lowest',
-      sysload_limit: 0.9,
-      cpu_load_limit: 0.9,
-      regions: [],
-    },
-    limit: { num_tracks: 0, bytes_per_sec: 0, max_rooms: 0 },
-    room: { empty_timeout: 300, max_participants: 0, auto_create: true },
-    rtc: { udp_port_range_start: 50000, udp_port_range_end: 60000, node_ip: '127.0.0.1', num_workers: 1 },
-    node_stats: { update_interval: 2, lease_ttl: 6 },
-    logging: { level: 'info', json: false },
+    rtc: { ...defaults.rtc, node_ip: '127.0.0.1', num_workers: 1 },
   };
   const merged = { ...base, ...overrides } as Config;
   for (const section of ['node_selector', 'limit', 'room', 'rtc', 'node_stats', 'logging'] as const) {
@@ -45,7 +34,7 @@ export function testConfig(overrides: DeepPartial<Config> = {}): Config {
   if (overrides.redis)
     merged.redis = {
       ...overrides.redis,
-      key_prefix: overrides.redis.key_prefix ?? '{lkc}:',
+      key_prefix: overrides.redis.key_prefix ?? DEFAULT_KEY_PREFIX,
     } as Config['redis'];
   return merged;
 }
