@@ -1,7 +1,7 @@
-import { request } from 'undici';
 import { createToken } from '../auth/token.js';
 import type { Config } from '../config/types.js';
 import { LkcError } from '../errors.js';
+import { callNode } from '../http/call-node.js';
 import { withClusterRouter } from '../routing/open.js';
 import type { NodeRecord } from '../routing/types.js';
 import type { ClusterState } from '../supervisor/state-file.js';
@@ -77,37 +77,22 @@ export async function callNodeAdmin<T>(
   path: string,
   body?: unknown,
 ): Promise<T> {
-  const token = await adminToken(config);
-  let answer: Awaited<ReturnType<typeof request>>;
-  try {
-    answer = await request(`${node.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
-    });
-  } catch (err) {
-    throw new LkcError(
-      'UNAVAILABLE',
-      `node ${node.id} at ${node.url} does not answer: ${(err as Error).message}`,
-    );
-  }
-  const text = await answer.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new LkcError(
-      'UNAVAILABLE',
-      `node ${node.id} answered ${answer.statusCode} with something that is not JSON`,
-    );
-  }
-  if (answer.statusCode >= 400) {
+  const { status, json } = await callNode({
+    url: `${node.url}${path}`,
+    method,
+    token: await adminToken(config),
+    body,
+    timeoutMs: 10_000,
+    unreachable: (err) =>
+      new LkcError('UNAVAILABLE', `node ${node.id} at ${node.url} does not answer: ${err.message}`),
+    notJson: (statusCode) =>
+      new LkcError('UNAVAILABLE', `node ${node.id} answered ${statusCode} with something that is not JSON`),
+  });
+  if (status >= 400) {
     const error = (json as { error?: { code?: string; message?: string } }).error;
     const code =
       error?.code === 'UNAUTHENTICATED' || error?.code === 'PERMISSION_DENIED' ? error.code : 'UNAVAILABLE';
-    throw new LkcError(code, `node ${node.id}: ${error?.message ?? `HTTP ${answer.statusCode}`}`);
+    throw new LkcError(code, `node ${node.id}: ${error?.message ?? `HTTP ${status}`}`);
   }
   return json as T;
 }

@@ -6,9 +6,9 @@ import {
   type ParticipantInfo,
   Room,
 } from '@livekit/protocol';
-import { request } from 'undici';
 import { createToken, type VideoGrant } from '../auth/token.js';
 import { type ErrorCode, LkcError } from '../errors.js';
+import { callNode, type NodeAnswer } from '../http/call-node.js';
 
 /** Where the Room API is and what to sign its tokens with. */
 export interface RoomApiTarget {
@@ -84,11 +84,7 @@ export class RoomApiClient {
     return ListParticipantsResponse.fromJson(json as never, { ignoreUnknownFields: true }).participants;
   }
 
-  private async call(
-    method: string,
-    body: unknown,
-    grant: VideoGrant,
-  ): Promise<{ json: unknown; headers: Record<string, string | string[] | undefined> }> {
+  private async call(method: string, body: unknown, grant: VideoGrant): Promise<Omit<NodeAnswer, 'status'>> {
     const token = await createToken({
       apiKey: this.target.apiKey,
       apiSecret: this.target.apiSecret,
@@ -96,34 +92,25 @@ export class RoomApiClient {
       grant,
       ttlSeconds: TOKEN_TTL_SECONDS,
     });
-    const url = new URL(`/twirp/livekit.RoomService/${method}`, this.target.url);
-    let answer: Awaited<ReturnType<typeof request>>;
-    try {
-      answer = await request(url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        headersTimeout: TIMEOUT_MS,
-        bodyTimeout: TIMEOUT_MS,
-      });
-    } catch (err) {
-      throw new LkcError(
-        'UNAVAILABLE',
-        `no node answers at ${this.target.url} (${(err as Error).message}): start one with \`lk-cluster start\` or pass --url`,
-      );
-    }
-    const text = await answer.body.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new LkcError(
-        'UNAVAILABLE',
-        `${this.target.url} answered ${answer.statusCode} with something that is not JSON: is it an lk-cluster or LiveKit node?`,
-      );
-    }
-    if (answer.statusCode >= 400) throw twirpFailure(json, answer.statusCode, this.target);
-    return { json, headers: answer.headers };
+    const { status, json, headers } = await callNode({
+      url: new URL(`/twirp/livekit.RoomService/${method}`, this.target.url),
+      method: 'POST',
+      token,
+      body,
+      timeoutMs: TIMEOUT_MS,
+      unreachable: (err) =>
+        new LkcError(
+          'UNAVAILABLE',
+          `no node answers at ${this.target.url} (${err.message}): start one with \`lk-cluster start\` or pass --url`,
+        ),
+      notJson: (statusCode) =>
+        new LkcError(
+          'UNAVAILABLE',
+          `${this.target.url} answered ${statusCode} with something that is not JSON: is it an lk-cluster or LiveKit node?`,
+        ),
+    });
+    if (status >= 400) throw twirpFailure(json, status, this.target);
+    return { json, headers };
   }
 }
 
