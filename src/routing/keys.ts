@@ -64,6 +64,25 @@ export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
   };
 }
 
+/**
+ * The keys that removing a node touches, in the order unregister.lua and sweep.lua take them (sweep.lua after its
+ * lock and marker keys).
+ */
+export function nodeRemovalKeys(k: RoutingKeys): string[] {
+  return [
+    k.nodes,
+    k.nodeState,
+    k.nodeVersion,
+    k.nodeUpdates,
+    k.nodeRemoved,
+    k.nodeRemovedFloor,
+    k.roomNode,
+    k.rooms,
+    k.recentTouched,
+    k.recent,
+  ];
+}
+
 /** The hash tag of a prefix (`lkc` in `{lkc}:`), or undefined when it has none. */
 export function hashTag(prefix: string): string | undefined {
   const open = prefix.indexOf('{');

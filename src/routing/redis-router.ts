@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import { isLkcError, LkcError } from '../errors.js';
 import { ClusterView, type ViewChanges } from './cluster-view.js';
-import { type RoutingKeys, routingKeys } from './keys.js';
+import { nodeRemovalKeys, type RoutingKeys, routingKeys } from './keys.js';
 import {
   type ClaimOutcome,
   type ClaimResult,
@@ -123,22 +123,11 @@ export class RedisRouter implements Router {
   async unregisterNode(nodeId: string): Promise<void> {
     const k = this.keys;
     await this.guard(
-      this.scripts.run<number>(
-        'unregister',
-        [
-          k.nodes,
-          k.nodeState,
-          k.nodeVersion,
-          k.nodeUpdates,
-          k.nodeRemoved,
-          k.nodeRemovedFloor,
-          k.roomNode,
-          k.rooms,
-          k.recentTouched,
-          k.recent,
-        ],
-        [k.prefix, nodeId, this.options.keepTombstones ?? 1024],
-      ),
+      this.scripts.run<number>('unregister', nodeRemovalKeys(k), [
+        k.prefix,
+        nodeId,
+        this.options.keepTombstones ?? 1024,
+      ]),
     );
     this.writtenStates.delete(nodeId);
     this.view.invalidate();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LkcError } from '../errors.js';
-import type { RoutingKeys } from './keys.js';
+import { nodeRemovalKeys, type RoutingKeys } from './keys.js';
 import { type RedisClient, type RedisConnectOptions, waitUntilReady } from './redis-connect.js';
 import { RoutingScripts } from './scripts.js';
 
@@ -88,20 +88,7 @@ export class DeadNodeSweeper {
     const k = this.keys;
     const [status, flat] = await this.scripts.run<[string, Array<string | number>]>(
       'sweep',
-      [
-        k.sweepLock,
-        k.swept,
-        k.nodes,
-        k.nodeState,
-        k.nodeVersion,
-        k.nodeUpdates,
-        k.nodeRemoved,
-        k.nodeRemovedFloor,
-        k.roomNode,
-        k.rooms,
-        k.recentTouched,
-        k.recent,
-      ],
+      [k.sweepLock, k.swept, ...nodeRemovalKeys(k)],
       [
         k.prefix,
         token,
