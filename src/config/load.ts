@@ -81,20 +81,7 @@ export async function loadConfig(
   const cwd = options.cwd ?? process.cwd();
   const overrides = readEnvOverrides(env);
   const file = resolveConfigPath(options.file, env, cwd);
-  let text = '';
-  if (file !== undefined) {
-    try {
-      text = await readFile(resolve(cwd, file), 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new LkcError('CONFIG_NOT_FOUND', `${file}: no such config file`);
-      if (code === 'EISDIR')
-        throw new LkcError('CONFIG_NOT_FOUND', `${file}: is a directory, not a config file`);
-      throw new LkcError('CONFIG_NOT_FOUND', `${file}: cannot read it (${code ?? String(err)})`, {
-        cause: err,
-      });
-    }
-  }
+  const text = file === undefined ? '' : await readConfigFile(file, cwd);
   const result = validateConfigText(text, file ?? '(defaults)', overrides);
   if (!result.config) {
     throw new LkcError('CONFIG_INVALID', result.errors.map(formatProblem).join('\n'));
