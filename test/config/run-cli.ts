@@ -1,13 +1,9 @@
 import { join } from 'node:path';
-import { exited, spawnTracked } from '../helpers/processes.js';
+import { type Finished, finished, spawnTracked } from '../helpers/processes.js';
 import { projectRoot } from './paths.js';
 
 /** What a CLI run printed and how it ended. */
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliRun = Finished;
 
 /** The environment without any LKC_* variable of the machine running the tests, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -26,25 +22,7 @@ export async function runCli(
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const { code } = await exited(child);
-  // 'exit' can come before the pipes are drained.
-  await Promise.all(
-    [child.stdout, child.stderr].map(
-      (stream) =>
-        new Promise<void>((resolve) =>
-          stream && !stream.readableEnded ? stream.once('end', resolve) : resolve(),
-        ),
-    ),
-  );
-  return { code, stdout, stderr };
+  return finished(child);
 }
 
 /** Lines of text, without the empty last one. */

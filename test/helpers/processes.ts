@@ -58,3 +58,33 @@ export function collectOutput(child: ChildProcess): { text: () => string } {
   });
   return { text: () => buffer };
 }
+
+/** What a child printed and how it ended. */
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Waits for a child to exit and its pipes to drain, and returns its whole stdout and stderr. */
+export async function finished(child: ChildProcess): Promise<Finished> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const { code } = await exited(child);
+  // 'exit' can come before the pipes are drained.
+  await Promise.all(
+    [child.stdout, child.stderr].map(
+      (stream) =>
+        new Promise<void>((resolve) =>
+          stream && !stream.readableEnded ? stream.once('end', resolve) : resolve(),
+        ),
+    ),
+  );
+  return { code, stdout, stderr };
+}

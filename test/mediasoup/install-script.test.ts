@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { version as mediasoupVersion, workerBin } from 'mediasoup';
-import { exited, spawnTracked } from '../helpers/processes.js';
+import { finished, spawnTracked } from '../helpers/processes.js';
 
 function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -47,15 +47,7 @@ function pathWithout(...left: string[]): string {
 async function runInstall(env: Record<string, string>) {
   const base = { PATH: process.env.PATH ?? '', HOME: freshDir('home') };
   const child = spawnTracked(process.execPath, [SCRIPT], { cwd: ROOT, env: { ...base, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const { code } = await exited(child);
+  const { code, stdout, stderr } = await finished(child);
   const lines = (text: string) => text.split('\n').filter((line) => line.length > 0);
   return { code, stdout: lines(stdout), stderr: lines(stderr) };
 }

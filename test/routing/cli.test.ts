@@ -8,34 +8,19 @@ import { fileURLToPath } from 'node:url';
 import { RedisRouter } from '../../src/routing/redis-router.js';
 import { SEED_REGIONS, testConfig } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
-import { exited, spawnTracked } from '../helpers/processes.js';
+import { type Finished, finished, spawnTracked } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { nodeRecord } from './node-records.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], cwd: string): Promise<Run> {
+async function cli(args: string[], cwd: string): Promise<Finished> {
   const child = spawnTracked(process.execPath, [BIN, ...args], {
     cwd,
     env: { ...process.env, LKC_CONFIG: '' },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr!.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const { code } = await exited(child);
-  return { code, stdout, stderr };
+  return finished(child);
 }
 
 function yaml(lines: string[]): string {
