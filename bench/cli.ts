@@ -2,9 +2,8 @@
 // oclif command (`lk-cluster --version`, `lk-cluster help`) in the same run: what reading the cluster costs on top
 // of starting the CLI. Each command runs --repeat times, the commands interleaved, one at a time.
 // Run by hand: `npm run build && node dist/bench/cli.js [--nodes 1000] [--repeat 10]`.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { RedisRouter } from '../src/routing/redis-router.js';
@@ -13,6 +12,8 @@ import { testConfig } from '../test/helpers/config.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { nodeRecord } from '../test/routing/node-records.js';
 import { writeConfig } from '../test/server/node-process.js';
+import { median } from './figures.js';
+import { machineLine } from './machine.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,17 +26,7 @@ const REGIONS = ['us-west-2', 'us-east', 'eu-west', 'ap-south'];
 
 function stats(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted.at(-1)! };
-}
-
-function redisVersion(): string {
-  try {
-    return /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
-  } catch {
-    return '?';
-  }
+  return { median: median(values), min: sorted[0]!, max: sorted.at(-1)! };
 }
 
 async function main(): Promise<void> {
@@ -112,13 +103,10 @@ async function main(): Promise<void> {
         name === commands[0]![0] ? '' : `${s.median - bare >= 0 ? '+' : ''}${(s.median - bare).toFixed(0)}`,
       ]);
     }
-    const cpu = cpus();
     console.log(
       `cli: wall time of one command (spawn to exit), ${REPEAT} runs each after one warm-up, interleaved, ${NODES} registered nodes`,
     );
-    console.log(
-      `machine: ${cpu[0]?.model ?? '?'} x ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${loadBefore} at the start, node ${process.version}, redis ${redisVersion()}, loopback`,
-    );
+    console.log(machineLine(loadBefore));
     console.log(table.toString());
   } finally {
     await router.close();

@@ -4,9 +4,8 @@
 // dead only once its stats are 5 s stale, and a room on it is re-placed only when someone joins it: simulated with
 // clients that rejoin every 50 ms). Median of 5 runs per configuration.
 // Run by hand: `npm run build && node dist/bench/failover.js [--runs 5] [--rooms 100] [--config 2/6,1/3,0.5/1.5]`.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { Redis } from 'ioredis';
@@ -17,6 +16,8 @@ import { freePort } from '../test/helpers/ports.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { admin, nodeConfig, startNode, type TestNode, writeConfig } from '../test/server/node-process.js';
+import { median } from './figures.js';
+import { machineLine } from './machine.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,12 +47,6 @@ interface RunResult {
   /** ms from the kill until all rooms were placed on live nodes under LiveKit's rule, clients rejoining. */
   livekit: number;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** LiveKit's IsAvailable: stats updated less than 5 whole seconds ago (it keeps Unix seconds). */
 function livekitAvailable(record: NodeRecord, nowMs: number): boolean {
@@ -191,16 +186,7 @@ async function measure(interval: number, leaseTtl: number): Promise<RunResult[]>
   return results;
 }
 
-function redisVersion(): string {
-  try {
-    return /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
-  } catch {
-    return '?';
-  }
-}
-
 async function main(): Promise<void> {
-  const cpu = cpus();
   const loadBefore = loadavg()[0]!.toFixed(1);
   const table = new Table({
     head: [
@@ -236,9 +222,7 @@ async function main(): Promise<void> {
   console.log(
     `failover: kill -9 of a node hosting ${ROOMS} rooms (2 live nodes stay), ${RUNS} runs per configuration, times from the kill`,
   );
-  console.log(
-    `machine: ${cpu[0]?.model ?? '?'} x ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${loadBefore} at the start, node ${process.version}, redis ${redisVersion()}, loopback`,
-  );
+  console.log(machineLine(loadBefore));
   console.log(table.toString());
 }
 

@@ -2,10 +2,7 @@
 // beside Redis PING and a LiveKit-style placement (HGETALL every node, select in JS, HSET), all in one run
 // against a private redis-server. Run by hand: `npm run build && node dist/bench/placement.js`.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import Table from 'cli-table3';
 import { Redis } from 'ioredis';
 import type { Config, NodeSelectorConfig } from '../src/config/types.js';
@@ -13,6 +10,9 @@ import { routingKeys } from '../src/routing/keys.js';
 import { RedisRouter } from '../src/routing/redis-router.js';
 import type { NodeRecord, NodeView } from '../src/routing/types.js';
 import { selectNode } from '../src/selector/select.js';
+import { testConfig } from '../test/helpers/config.js';
+import { startRedis } from '../test/helpers/redis-server.js';
+import { percentile } from './figures.js';
 
 const NODE_COUNTS = [1_000, 10_000];
 /** The last run: this many nodes (already registered) renewing their records at the real rate. */
@@ -33,69 +33,14 @@ const REGIONS = [
   { name: 'ap-south', lat: 19.08, lon: 72.88 },
 ];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedisServer(): Promise<{ port: number; child: ChildProcess; dir: string }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'lkc-bench-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    {
-      stdio: 'ignore',
-    },
-  );
-  process.on('exit', () => child.kill('SIGKILL'));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline)
-        throw new Error(`redis-server on port ${port} did not start: ${(err as Error).message}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    } finally {
-      probe.disconnect();
-    }
-  }
-  return { port, child, dir };
-}
-
 function config(port: number, selector: Partial<NodeSelectorConfig>): Config {
-  return {
-    port: 7880,
-    bind_addresses: ['127.0.0.1'],
+  return testConfig({
     region: 'us-west-2',
     keys: {},
     redis: { address: `127.0.0.1:${port}`, key_prefix: '{lkc}:' },
-    node_selector: {
-      kind: 'regionaware',
-      sort_by: 'random',
-      algorithm: 'lowest',
-      sysload_limit: 0.9,
-      cpu_load_limit: 0.9,
-      regions: REGIONS,
-      ...selector,
-    },
-    limit: { num_tracks: 0, bytes_per_sec: 0, max_rooms: 0 },
-    room: { empty_timeout: 300, max_participants: 0, auto_create: true },
-    rtc: { udp_port_range_start: 50000, udp_port_range_end: 60000, node_ip: '127.0.0.1', num_workers: 1 },
-    node_stats: { update_interval: 2, lease_ttl: 3600 },
-    logging: { level: 'info', json: false },
-  };
+    node_selector: { kind: 'regionaware', regions: REGIONS, ...selector },
+    node_stats: { lease_ttl: 3600 },
+  });
 }
 
 function node(i: number): NodeRecord {
@@ -133,10 +78,6 @@ interface Figures {
 }
 
 type Op = (i: number) => Promise<unknown>;
-
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
 
 /**
  * Latency of several operations taken in turn (a, b, c, a, b, c, ...), so that every one of them meets the
@@ -237,7 +178,7 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-  const redis = await startRedisServer();
+  const redis = await startRedis();
   const client = new Redis({ port: redis.port });
   const version = /redis_version:(\S+)/.exec(await client.info('server'))?.[1] ?? '?';
   const table = new Table({
@@ -363,8 +304,7 @@ async function main(): Promise<void> {
     }
   } finally {
     client.disconnect();
-    redis.child.kill('SIGKILL');
-    rmSync(redis.dir, { recursive: true, force: true });
+    await redis.stop();
   }
   console.log(
     `machine: ${availableParallelism()} cpus, ${cpus()[0]?.model ?? '?'}; node ${process.version}; redis ${version}; load average at start ${loadAtStart}, at end ${loadavg()

@@ -2,15 +2,18 @@
 // through a bridge node (client -> node S -> Redis -> node R -> Redis -> node S -> client), side by side in one
 // run: two real node processes on a private redis-server, the requests of both paths interleaved one at a time.
 // Run by hand: `npm run build && node dist/bench/relay.js [--requests 10000] [--method restartIce|unknown]`.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
 import { WebSocket } from 'ws';
 import { createToken } from '../src/auth/token.js';
+import { freePort } from '../test/helpers/ports.js';
+import { startRedis, type TestRedis } from '../test/helpers/redis-server.js';
+import { percentile } from './figures.js';
+import { machineLine } from './machine.js';
 
 const KEY = 'benchkey';
 const SECRET = 'a-secret-of-at-least-32-characters-long-for-the-bench';
@@ -31,49 +34,12 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-async function startRedis(dir: string): Promise<number> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    {
-      stdio: 'ignore',
-    },
-  );
-  children.push(child);
-  await until(
-    () =>
-      new Promise((resolve) => {
-        const socket = createConnection({ host: '127.0.0.1', port });
-        socket.once('connect', () => socket.write('PING\r\n'));
-        socket.once('data', (data) => {
-          socket.destroy();
-          resolve(data.toString().startsWith('+PONG'));
-        });
-        socket.once('error', () => resolve(false));
-      }),
-    'redis-server',
-  );
-  return port;
 }
 
 async function startNode(
@@ -149,34 +115,24 @@ async function connect(url: string, identity: string): Promise<Client> {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 function summary(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
   return {
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
     max: sorted.at(-1)!,
     mean,
   };
 }
 
-function redisVersion(): string {
-  try {
-    return execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).match(/v=(\S+)/)?.[1] ?? '?';
-  } catch {
-    return '?';
-  }
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lkc-bench-relay-'));
+  let redis: TestRedis | undefined;
   try {
-    const redisPort = await startRedis(dir);
+    redis = await startRedis();
+    const redisPort = redis.port;
     const room = await startNode(dir, 'room', redisPort, 43000);
     const bridge = await startNode(dir, 'bridge', redisPort, 43100);
     const adminToken = await createToken({
@@ -248,13 +204,10 @@ async function main(): Promise<void> {
       '',
       (bridged.mean / direct.mean).toFixed(2),
     ]);
-    const cpu = cpus();
     console.log(
       `signal relay: request "${method}", ${REQUESTS} per path after ${WARMUP} warm-up, one in flight, paths interleaved`,
     );
-    console.log(
-      `machine: ${cpu[0]?.model ?? '?'} x ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, redis ${redisVersion()}, loopback`,
-    );
+    console.log(machineLine());
     console.log(table.toString());
     const target = bridged.p50 - direct.p50 <= 1;
     console.log(`target (bridge adds at most 1 ms at p50): ${target ? 'met' : 'NOT met'}`);
@@ -262,6 +215,7 @@ async function main(): Promise<void> {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
     for (const child of children) child.kill('SIGKILL');
+    await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
