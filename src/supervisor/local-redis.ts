@@ -17,7 +17,8 @@ export interface LocalRedis {
   stop(): Promise<void>;
 }
 
-function freeLoopbackPort(): Promise<number> {
+/** Asks the kernel for a free TCP port on loopback. */
+export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -29,14 +30,16 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
-function ping(port: number): Promise<boolean> {
+/** Whether a redis-server on loopback `port` answers PING with a reply starting with one of `replies`. */
+export function pingRedis(port: number, replies: string[] = ['+PONG']): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     socket.setTimeout(500);
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => {
       socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
+      const reply = data.toString();
+      resolve(replies.some((start) => reply.startsWith(start)));
     });
     socket.once('error', () => resolve(false));
     socket.once('timeout', () => {
@@ -44,6 +47,11 @@ function ping(port: number): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/** redis-server's arguments for a private, throw-away instance: loopback `port`, no persistence, files in `dir`. */
+export function privateRedisArgs(port: number, dir: string): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
 }
 
 /**
@@ -63,24 +71,10 @@ export async function startLocalRedis(
   const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'lkc-redis-'));
   // Its own session: a Ctrl-C in the terminal must reach only the supervisor, which stops redis after the nodes.
-  const child = spawnBound(
-    binary,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--loglevel',
-      'warning',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
+  const child = spawnBound(binary, [...privateRedisArgs(port, dir), '--loglevel', 'warning'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line.trim()) options.onLine?.(line);
   };
@@ -91,7 +85,7 @@ export async function startLocalRedis(
     exited = true;
   });
   const deadline = Date.now() + 10_000;
-  while (!(await ping(port))) {
+  while (!(await pingRedis(port))) {
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

@@ -1,15 +1,2 @@
-import { createServer } from 'node:net';
-
-/** Asks the kernel for a free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** Asks the kernel for a free TCP port on loopback (the supervisor's own, so tests and code pick ports alike). */
+export { freeLoopbackPort as freePort } from '../../src/supervisor/local-redis.js';

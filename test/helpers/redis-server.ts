@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pingRedis, privateRedisArgs } from '../../src/supervisor/local-redis.js';
 import { freePort } from './ports.js';
 import { collectOutput, exited, spawnTracked, stopProcess } from './processes.js';
 import { waitFor } from './wait.js';
@@ -21,44 +21,19 @@ export interface TestRedis {
   output(): string;
 }
 
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.setTimeout(500);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('+PONG') || data.toString().startsWith('-NOAUTH'));
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
 /** Starts `redis-server` with `extraArgs` (e.g. ['--requirepass', 'x']) and waits until it answers. */
 export async function startRedis(extraArgs: string[] = [], fixedPort?: number): Promise<TestRedis> {
   const port = fixedPort ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'lkc-redis-'));
   let output = { text: () => '' };
   const launch = async (): Promise<ChildProcess> => {
-    const child = spawnTracked('redis-server', [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      ...extraArgs,
-    ]);
+    const child = spawnTracked('redis-server', [...privateRedisArgs(port, dir), ...extraArgs]);
     output = collectOutput(child);
-    await waitFor(() => ping(port), { timeoutMs: 10_000, what: `redis-server on port ${port}` });
+    // A server with --requirepass answers PING with NOAUTH: it is up all the same.
+    await waitFor(() => pingRedis(port, ['+PONG', '-NOAUTH']), {
+      timeoutMs: 10_000,
+      what: `redis-server on port ${port}`,
+    });
     return child;
   };
   const handle: TestRedis = {
