@@ -1,7 +1,6 @@
-import { Redis } from 'ioredis';
 import { freePort } from './ports.js';
 import { collectOutput, exited, spawnTracked } from './processes.js';
-import { startRedis, type TestRedis } from './redis-server.js';
+import { askRedis, startRedis, type TestRedis } from './redis-server.js';
 import { waitFor } from './wait.js';
 
 /** A Redis Cluster of real redis-server processes (masters only), slots spread by `redis-cli --cluster create`. */
@@ -13,21 +12,8 @@ export interface TestCluster {
 }
 
 async function clusterState(port: number): Promise<string> {
-  const client = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    const info = (await client.call('CLUSTER', 'INFO')) as string;
-    return /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
-  } finally {
-    client.disconnect();
-  }
+  const info = await askRedis<string>(port, 'CLUSTER', 'INFO');
+  return /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
 }
 
 /** Starts `masters` cluster-enabled redis-servers on free ports (and free bus ports) and joins them. */

@@ -2,10 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { freePort } from './ports.js';
 import { collectOutput, spawnTracked, stopProcess } from './processes.js';
-import { startRedis, type TestRedis } from './redis-server.js';
+import { askRedis, startRedis, type TestRedis } from './redis-server.js';
 import { waitFor } from './wait.js';
 
 /** A Sentinel-managed Redis: a master, one replica and one sentinel, all real redis-server processes. */
@@ -20,23 +19,6 @@ export interface TestSentinel {
   masterAddress(): Promise<string>;
   stop(): Promise<void>;
   output(): string;
-}
-
-async function ask<T>(port: number, ...command: string[]): Promise<T> {
-  const client = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.call(command[0]!, ...command.slice(1))) as T;
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** Starts master, replica and sentinel on free ports and waits until the sentinel knows both. */
@@ -60,12 +42,15 @@ export async function startSentinel(masterName = 'lkc-master'): Promise<TestSent
   );
   const sentinel = spawnTracked('redis-server', [conf, '--sentinel']);
   const output = collectOutput(sentinel);
-  await waitFor(async () => (await ask<unknown[]>(port, 'SENTINEL', 'replicas', masterName)).length === 1, {
-    timeoutMs: 15_000,
-    what: 'the sentinel to see the master and its replica',
-  });
   await waitFor(
-    async () => /master_link_status:up/.test(await ask<string>(replica.port, 'INFO', 'replication')),
+    async () => (await askRedis<unknown[]>(port, 'SENTINEL', 'replicas', masterName)).length === 1,
+    {
+      timeoutMs: 15_000,
+      what: 'the sentinel to see the master and its replica',
+    },
+  );
+  await waitFor(
+    async () => /master_link_status:up/.test(await askRedis<string>(replica.port, 'INFO', 'replication')),
     {
       timeoutMs: 10_000,
       what: 'the replica to sync',
@@ -78,7 +63,7 @@ export async function startSentinel(masterName = 'lkc-master'): Promise<TestSent
     replica,
     sentinel,
     async masterAddress() {
-      const [host, masterPort] = await ask<[string, string]>(
+      const [host, masterPort] = await askRedis<[string, string]>(
         port,
         'SENTINEL',
         'get-master-addr-by-name',

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { pingRedis, privateRedisArgs } from '../../src/supervisor/local-redis.js';
 import { freePort } from './ports.js';
 import { collectOutput, exited, spawnTracked, stopProcess } from './processes.js';
@@ -55,4 +56,22 @@ export async function startRedis(extraArgs: string[] = [], fixedPort?: number): 
     output: () => output.text(),
   };
   return handle;
+}
+
+/** Sends one command to the redis-server (or sentinel) on loopback `port` over a throw-away connection. */
+export async function askRedis<T>(port: number, ...command: string[]): Promise<T> {
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.call(command[0]!, ...command.slice(1))) as T;
+  } finally {
+    client.disconnect();
+  }
 }
