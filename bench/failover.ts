@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { Redis } from 'ioredis';
+import { DEFAULT_KEY_PREFIX as PREFIX } from '../src/config/defaults.js';
 import { RedisRouter } from '../src/routing/redis-router.js';
 import type { NodeRecord } from '../src/routing/types.js';
 import { testConfig } from '../test/helpers/config.js';
@@ -34,7 +35,6 @@ const CONFIGS = arg('config', '2/6,1/3,0.5/1.5')
 const LIVEKIT_STALE_SECONDS = 5;
 /** How often a client whose room died tries to join again, in the LiveKit simulation. */
 const REJOIN_EVERY_MS = 50;
-const PREFIX = '{lkc}:';
 const SIM_ROOM_NODE = '{lkbench}:room_node';
 
 interface RunResult {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { createToken } from '../../src/auth/token.js';
+import { DEFAULT_KEY_PREFIX } from '../../src/config/defaults.js';
 import { freePort } from '../helpers/ports.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -17,7 +18,8 @@ import {
   writeConfig,
 } from '../server/node-process.js';
 
-export const PREFIX = '{lkc}:';
+/** The key prefix the test nodes write under (nodeConfig's default). */
+export const PREFIX = DEFAULT_KEY_PREFIX;
 /** The test configs' node_stats (nodeConfig): a fault must be handled within these. */
 export const UPDATE_INTERVAL_MS = 500;
 export const LEASE_TTL_MS = 1500;

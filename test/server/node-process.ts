@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createToken, type VideoGrant } from '../../src/auth/token.js';
+import { DEFAULT_KEY_PREFIX } from '../../src/config/defaults.js';
 import { projectRoot } from '../config/paths.js';
 import { collectOutput, exited, spawnTracked, stopProcess } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
@@ -27,7 +28,7 @@ export function nodeConfig(options: {
     region: options.region ?? 'us-west-2',
     keys: { [TEST_KEY]: TEST_SECRET },
     ...(options.redis
-      ? { redis: { address: options.redis, key_prefix: options.keyPrefix ?? '{lkc}:' } }
+      ? { redis: { address: options.redis, key_prefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX } }
       : {}),
     node_selector: options.regions
       ? { kind: 'regionaware', sysload_limit: 1, regions: options.regions }

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { AccessToken, ParticipantInfo_State, RoomServiceClient, type TwirpError } from 'livekit-server-sdk';
 import { WebSocket } from 'ws';
 import { createToken } from '../../src/auth/token.js';
+import { DEFAULT_KEY_PREFIX as PREFIX } from '../../src/config/defaults.js';
 import { projectRoot } from '../config/paths.js';
 import { SEED_REGIONS } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
@@ -22,8 +23,6 @@ import {
   type TestNode,
   writeConfig,
 } from '../server/node-process.js';
-
-const PREFIX = '{lkc}:';
 
 /** A participant on /rtc: the socket, joined, and how it closed once it has. */
 interface Joined {
