@@ -139,7 +139,8 @@ async function main(): Promise<void> {
       apiKey: KEY,
       apiSecret: SECRET,
       identity: 'bench',
-      grant: { roomAdmin: true, room: ROOM },
+      // The node admin API takes only a cluster-wide roomAdmin grant (a room moderator's token must not drain it).
+      grant: { roomAdmin: true },
     });
     const created = await fetch(`${room.url}/admin/rooms`, {
       method: 'POST',
