@@ -64,7 +64,9 @@ export async function route(node: ClusterNode, room: string): Promise<SessionTar
       `room ${room} does not exist (room.auto_create is off: create it first)`,
     );
   }
-  const placement = await node.cluster.placeRoom(room, { originRegion: node.config.region || undefined });
+  const placement = await node.metrics.timePlacement(() =>
+    node.cluster.placeRoom(room, { originRegion: node.config.region || undefined }),
+  );
   if (placement.node.id !== node.id) return { local: false, nodeId: placement.node.id };
   return { local: true, room: await node.hostRoom(room) };
 }

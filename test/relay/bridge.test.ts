@@ -19,6 +19,7 @@ import {
   type TestNode,
   writeConfig,
 } from '../server/node-process.js';
+import { parsePrometheusText } from '../server/prometheus-text.js';
 import { type Frame, openSession, type WsSession } from '../signal/ws-session.js';
 
 function joinToken(identity: string, room: string) {
@@ -29,6 +30,18 @@ function joinToken(identity: string, room: string) {
     grant: { roomJoin: true, room },
     ttlSeconds: 600,
   });
+}
+
+/** The node's placement counters from /metrics: sticky outcomes and placements timed. */
+async function placements(url: string): Promise<{ sticky: number; observed: number }> {
+  const { samples } = parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
+  const value = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+      ?.value ?? 0;
+  return {
+    sticky: value('lkc_placements_total', { result: 'sticky' }),
+    observed: value('lkc_placement_duration_seconds_count'),
+  };
 }
 
 function notes(session: WsSession, method: string): Frame[] {
@@ -117,6 +130,17 @@ describe('bridged sessions between node processes', () => {
     assert.equal(left.data.identity, 'leaver');
     const rooms = await admin(nodes.r1.url, 'GET', '/admin/rooms');
     assert.equal(rooms.body.rooms.find((r: Frame) => r.name === 'prompt').participants, 1);
+  });
+
+  it("counts a join's placement in the bridge node's metrics, with its outcome", async () => {
+    const before = await placements(nodes.s.url);
+    await admin(nodes.r2.url, 'POST', '/admin/rooms', { name: 'counted' });
+    const joined = await joinThroughS('counter', 'counted');
+    assert.equal(joined.answer.data.node.id, nodes.r2.id);
+    const now = await placements(nodes.s.url);
+    // The room was already on r2: the bridge node's placement found it there (sticky), and timed it.
+    assert.equal(now.sticky - before.sticky, 1);
+    assert.equal(now.observed - before.observed, 1);
   });
 
   it('ends the older session with 4006 when the same identity joins again', async () => {
