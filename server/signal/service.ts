@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { isLkcError } from '../../src/errors.js';
-import { RelayEndpoint } from '../../src/relay/endpoint.js';
+import { DEFAULT_HOLD, RelayEndpoint } from '../../src/relay/endpoint.js';
 import { RELAY_MESSAGE_TYPES } from '../../src/relay/messages.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
 import { MAX_SOCKET_MESSAGE_BYTES } from '../../src/signal/protocol.js';
@@ -69,6 +69,7 @@ export function addSignalling(node: ClusterNode, logger: Logger): Signalling {
       });
     },
     onEvent: (event, details) => log.warn(details, `relay: ${event}`),
+    hold: { ms: relayHoldMs(node.config.node_stats.lease_ttl) },
   });
   for (const type of RELAY_MESSAGE_TYPES) node.bus.on(type, (message) => relay.handle(message));
   relay.start();
@@ -129,4 +130,12 @@ export function addSignalling(node: ClusterNode, logger: Logger): Signalling {
       wss.close();
     },
   };
+}
+
+/**
+ * How long a bridged session holds frames while Redis is away: the longer of 30 s (a Redis restart or a Sentinel
+ * failover) and five leases (time for every node to reconnect, resubscribe and re-register with a long lease).
+ */
+export function relayHoldMs(leaseTtlSeconds: number): number {
+  return Math.max(DEFAULT_HOLD.ms, 5 * leaseTtlSeconds * 1000);
 }

@@ -7,17 +7,20 @@
 import type { TokenClaims } from '../auth/token.js';
 import { CloseCode } from '../signal/close-codes.js';
 import { decodeRelayMessage, encodeRelayMessage, type OpenMessage, type RelayMessage } from './messages.js';
-import { type RelayRole, RelaySession } from './session.js';
+import { type HoldLimits, type RelayRole, RelaySession } from './session.js';
 
 /** The part of the cluster router the bridge needs: a channel per node. */
 export interface RelayBus {
-  publish(nodeId: string, message: string): Promise<void>;
+  /** Resolves with how many subscribers heard the message (0: nobody listens on that channel now). */
+  publish(nodeId: string, message: string): Promise<number | undefined>;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 1000;
 export const DEFAULT_PEER_TIMEOUT_MS = 3500;
 export const DEFAULT_GAP_TIMEOUT_MS = 2000;
 export const DEFAULT_WINDOW = 64;
+/** What one session holds at most while it cannot publish: a burst of signalling, far from a flood. */
+export const DEFAULT_HOLD: HoldLimits = { frames: 512, bytes: 1024 * 1024, ms: 30_000 };
 
 export interface RelayEndpointOptions {
   /** This node's id (its channel is where peers answer). */
@@ -30,6 +33,8 @@ export interface RelayEndpointOptions {
   gapTimeoutMs?: number;
   /** Frames held at most behind a missing one. */
   window?: number;
+  /** Bounds on the frames a session holds while the bus is down; past one, the session closes. */
+  hold?: Partial<HoldLimits>;
   /** A signal node opened a session here (this node should host `open.room`). */
   onOpen?: (session: RelaySession, open: OpenMessage) => void;
   /** Failures worth a log line: a publish that failed, a peer that went silent. */
@@ -49,6 +54,7 @@ export class RelayEndpoint {
   private readonly peerTimeoutMs: number;
   private readonly gapTimeoutMs: number;
   private readonly window: number;
+  private readonly hold: HoldLimits;
   private timer?: ReturnType<typeof setInterval>;
   /** This node lost the bus (its Redis connection): a peer's silence is not its fault until the bus returns. */
   private busDown = false;
@@ -59,6 +65,7 @@ export class RelayEndpoint {
     this.peerTimeoutMs = options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
     this.gapTimeoutMs = options.gapTimeoutMs ?? DEFAULT_GAP_TIMEOUT_MS;
     this.window = options.window ?? DEFAULT_WINDOW;
+    this.hold = { ...DEFAULT_HOLD, ...options.hold };
   }
 
   /** Starts the heartbeat. */
@@ -122,14 +129,17 @@ export class RelayEndpoint {
   /**
    * This node's bus connection dropped (a Redis outage) or came back. While it is down, neither beats nor verdicts
    * on peers' silence: an idle session outlives the outage, and every peer's silence clock restarts when the bus
-   * returns. A frame sent during the outage still fails its session (frames are never silently lost).
+   * returns. Frames sent during the outage are held by their session, in order, and sent before any newer one
+   * once the bus is back (within the hold limits; past one the session closes).
    */
   setBusUp(up: boolean): void {
-    if (up && this.busDown) {
+    const returned = up && this.busDown;
+    if (returned) {
       const now = Date.now();
       for (const peer of this.peers.values()) peer.lastSeen = now;
     }
     this.busDown = !up;
+    if (returned) for (const session of [...this.sessions.values()]) session.pump();
   }
 
   /** Takes one message from this node's bus channel (raw or parsed). Returns false when it is not a relay message. */
@@ -193,7 +203,9 @@ export class RelayEndpoint {
       claims,
       window: this.window,
       gapTimeoutMs: this.gapTimeoutMs,
-      publish: (msg) => this.publish(peerId, msg),
+      publish: async (msg) => (await this.publish(peerId, msg)) !== 0,
+      busUp: () => !this.busDown,
+      hold: this.hold,
       forget: (ended) => this.forget(ended),
     });
     this.sessions.set(id, session);
@@ -252,8 +264,10 @@ export class RelayEndpoint {
   }
 
   private tick(): void {
-    if (this.busDown) return;
     const now = Date.now();
+    // Held frames are retried (and their age judged) whatever the bus: a session must not outwait its bound.
+    for (const session of [...this.sessions.values()]) session.pump(now);
+    if (this.busDown) return;
     for (const [peerId, peer] of [...this.peers]) {
       if (now - peer.lastSeen > this.peerTimeoutMs) {
         this.options.onEvent?.('peer silent', {
@@ -285,9 +299,9 @@ export class RelayEndpoint {
     return session.role === 'signal' ? 'room node' : 'signal node';
   }
 
-  private async publish(peer: string, msg: RelayMessage): Promise<void> {
+  private async publish(peer: string, msg: RelayMessage): Promise<number | undefined> {
     try {
-      await this.options.bus.publish(peer, encodeRelayMessage(msg));
+      return await this.options.bus.publish(peer, encodeRelayMessage(msg));
     } catch (err) {
       this.options.onEvent?.('publish failed', { peer, type: msg.type, error: message(err) });
       throw err;

@@ -196,9 +196,10 @@ export class LocalRouter implements Router {
     if (this.roomNode.get(name) === nodeId) this.rooms.delete(name);
   }
 
-  async publish(nodeId: string, message: string): Promise<void> {
+  async publish(nodeId: string, message: string): Promise<number> {
     // Delivered on a later tick, like a message through Redis: a handler never runs inside publish().
     queueMicrotask(() => this.bus.emit(nodeId, message));
+    return this.bus.listenerCount(nodeId);
   }
 
   async subscribe(nodeId: string, handler: BusHandler): Promise<() => Promise<void>> {

@@ -305,8 +305,8 @@ export class RedisRouter implements Router {
 
   // ---- bus
 
-  async publish(nodeId: string, message: string): Promise<void> {
-    await this.guard(this.client.publish(this.keys.channel(nodeId), message));
+  async publish(nodeId: string, message: string): Promise<number> {
+    return await this.guard(this.client.publish(this.keys.channel(nodeId), message));
   }
 
   async subscribe(nodeId: string, handler: BusHandler): Promise<() => Promise<void>> {
