@@ -11,7 +11,7 @@ import { type HoldLimits, type RelayRole, RelaySession } from './session.js';
 
 /** The part of the cluster router the bridge needs: a channel per node. */
 export interface RelayBus {
-  /** Resolves with how many subscribers heard the message (0: nobody listens on that channel now). */
+  /** Resolves with how many subscribers heard the message (0: nobody listens there now; undefined: unknown). */
   publish(nodeId: string, message: string): Promise<number | undefined>;
 }
 

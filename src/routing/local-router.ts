@@ -196,7 +196,7 @@ export class LocalRouter implements Router {
     if (this.roomNode.get(name) === nodeId) this.rooms.delete(name);
   }
 
-  async publish(nodeId: string, message: string): Promise<number> {
+  async publish(nodeId: string, message: string): Promise<number | undefined> {
     // Delivered on a later tick, like a message through Redis: a handler never runs inside publish().
     queueMicrotask(() => this.bus.emit(nodeId, message));
     return this.bus.listenerCount(nodeId);

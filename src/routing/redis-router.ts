@@ -305,8 +305,10 @@ export class RedisRouter implements Router {
 
   // ---- bus
 
-  async publish(nodeId: string, message: string): Promise<number> {
-    return await this.guard(this.client.publish(this.keys.channel(nodeId), message));
+  async publish(nodeId: string, message: string): Promise<number | undefined> {
+    const heard = await this.guard(this.client.publish(this.keys.channel(nodeId), message));
+    // A Redis Cluster counts only the subscribers of the shard that took the PUBLISH: 0 proves nothing there.
+    return this.client.isCluster ? undefined : heard;
   }
 
   async subscribe(nodeId: string, handler: BusHandler): Promise<() => Promise<void>> {

@@ -155,8 +155,11 @@ export interface Router {
   /** Deletes the room record only if `nodeId` holds the room. */
   deleteRoom(name: string, nodeId: string): Promise<void>;
 
-  /** Sends a message to one node's channel; resolves with how many subscribers heard it (0: nobody listens). */
-  publish(nodeId: string, message: string): Promise<number>;
+  /**
+   * Sends a message to one node's channel; resolves with how many subscribers heard it (0: nobody listens), or
+   * undefined when the store cannot tell (a Redis Cluster counts only one shard's subscribers).
+   */
+  publish(nodeId: string, message: string): Promise<number | undefined>;
   /** Receives the messages sent to `nodeId`. Returns a function that unsubscribes. */
   subscribe(nodeId: string, handler: BusHandler): Promise<() => Promise<void>>;
 

@@ -212,8 +212,10 @@ export function routerSuite(label: string, start: () => Promise<RedisTarget>): v
       await waitFor(() => gotA.length === 1 && gotB.length === 1, { what: 'both messages' });
       assert.deepEqual([gotA, gotB], [['hello a'], ['hello b']]);
       await stopA();
-      await b.publish('node-a', 'unheard');
-      await b.publish('node-b', 'heard');
+      const unheard = await b.publish('node-a', 'unheard');
+      const heard = await b.publish('node-b', 'heard');
+      // The relay holds a frame nobody heard; a store that cannot count (Redis Cluster) says so with undefined.
+      if (unheard !== undefined) assert.deepEqual([unheard, heard], [0, 1]);
       await waitFor(() => gotB.length === 2, { what: 'the second message' });
       assert.deepEqual(gotA, ['hello a']);
     });
