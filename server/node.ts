@@ -373,12 +373,13 @@ export class ClusterNode extends EventEmitter<NodeEvents> {
 
   /**
    * This node may sweep others: its lease is fresh, and it did not just come back from an outage. Every node's
-   * lease may have run out while the store was away; the others get a lease_ttl to report again before anyone
+   * lease may have run out while the store was away, and a node that was itself cut off a while longer returns
+   * with its report overdue: the others get a lease_ttl and one update interval to report again before anyone
    * declares them dead.
    */
   maySweep(): boolean {
-    const leaseTtlMs = this.config.node_stats.lease_ttl * 1000;
-    return this.leaseFresh() && Date.now() - this.recoveredAt >= leaseTtlMs;
+    const { lease_ttl, update_interval } = this.config.node_stats;
+    return this.leaseFresh() && Date.now() - this.recoveredAt >= (lease_ttl + update_interval) * 1000;
   }
 
   /** The cluster says this node was declared dead (swept): report now, which finds the lease lost and recovers. */
