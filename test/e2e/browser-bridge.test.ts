@@ -233,7 +233,11 @@ describe('signal bridge across a 3-node cluster, with real browsers', () => {
     });
     assert.equal(await a.page.evaluate(() => lkc.node), nodes.c.id);
     await waitFor(
-      () => b.page.evaluate(() => lkc.remoteTracks().filter((t) => t.participant === 'alice').length === 2),
+      // Tracks can arrive while join() is still consuming; `joined` says the page has recorded its session.
+      () =>
+        b.page.evaluate(
+          () => lkc.joined && lkc.remoteTracks().filter((t) => t.participant === 'alice').length === 2,
+        ),
       {
         timeoutMs: 20_000,
         what: `browser B receiving alice's two tracks (${why()})`,
