@@ -8,7 +8,7 @@ import { MAX_FRAME_BYTES, MAX_SOCKET_MESSAGE_BYTES } from '../../src/signal/prot
 import { type FaultCluster, joinToken, startFaultCluster } from '../faults/fault-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { admin, get, TEST_KEY, TEST_SECRET, type TestNode } from '../server/node-process.js';
-import { parsePrometheusText } from '../server/prometheus-text.js';
+import { findSample, parsePrometheusText } from '../server/prometheus-text.js';
 import { type Frame, malformedFrame, malformedTwirpCall, type TwirpCall } from './malformed-inputs.js';
 import { fuzzSeed, Random } from './random.js';
 
@@ -78,7 +78,7 @@ async function openSocket(nodeUrl: string, identity: string) {
 
 async function rss(node: TestNode): Promise<number> {
   const { samples } = parsePrometheusText((await get(`${node.url}/metrics`)).body);
-  const sample = samples.find((s) => s.name === 'lkc_process_resident_memory_bytes');
+  const sample = findSample(samples, 'lkc_process_resident_memory_bytes');
   assert.ok(sample, 'the node reports its resident memory');
   return sample.value;
 }

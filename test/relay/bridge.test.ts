@@ -19,7 +19,7 @@ import {
   type TestNode,
   writeConfig,
 } from '../server/node-process.js';
-import { parsePrometheusText } from '../server/prometheus-text.js';
+import { findSample, parsePrometheusText } from '../server/prometheus-text.js';
 import { type Frame, openSession, type WsSession } from '../signal/ws-session.js';
 
 function joinToken(identity: string, room: string) {
@@ -35,12 +35,9 @@ function joinToken(identity: string, room: string) {
 /** The node's placement counters from /metrics: sticky outcomes and placements timed. */
 async function placements(url: string): Promise<{ sticky: number; observed: number }> {
   const { samples } = parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
-  const value = (name: string, labels: Record<string, string> = {}) =>
-    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-      ?.value ?? 0;
   return {
-    sticky: value('lkc_placements_total', { result: 'sticky' }),
-    observed: value('lkc_placement_duration_seconds_count'),
+    sticky: findSample(samples, 'lkc_placements_total', { result: 'sticky' })?.value ?? 0,
+    observed: findSample(samples, 'lkc_placement_duration_seconds_count')?.value ?? 0,
   };
 }
 

@@ -21,7 +21,7 @@ import {
   testToken,
   writeConfig,
 } from './node-process.js';
-import { parsePrometheusText } from './prometheus-text.js';
+import { findSample, parsePrometheusText } from './prometheus-text.js';
 
 describe('a node in a Redis cluster', () => {
   let redis: TestRedis;
@@ -108,10 +108,10 @@ describe('a node in a Redis cluster', () => {
     ]) {
       assert.equal(types.get(name!), type, `${name} is a ${type}`);
     }
-    const state = samples.find((s) => s.name === 'lkc_node_state' && s.labels.state === 'serving');
+    const state = findSample(samples, 'lkc_node_state', { state: 'serving' });
     assert.equal(state?.value, 1);
     assert.equal(state?.labels.node_id, node.id);
-    const cpu = samples.find((s) => s.name === 'lkc_worker_cpu_seconds' && s.labels.worker === '0');
+    const cpu = findSample(samples, 'lkc_worker_cpu_seconds', { worker: '0' });
     assert.ok(cpu && cpu.value > 0, 'the worker has used some CPU');
   });
 
@@ -135,12 +135,9 @@ describe('a node in a Redis cluster', () => {
     );
     assert.equal(view.stats.clients, 0);
     const { samples } = parsePrometheusText((await get(`${node.url}/metrics`)).body);
-    assert.equal(samples.find((s) => s.name === 'lkc_rooms')?.value, 1);
-    assert.equal(
-      samples.find((s) => s.name === 'lkc_placements_total' && s.labels.result === 'claimed')?.value,
-      1,
-    );
-    assert.equal(samples.find((s) => s.name === 'lkc_placement_duration_seconds_count')?.value, 1);
+    assert.equal(findSample(samples, 'lkc_rooms')?.value, 1);
+    assert.equal(findSample(samples, 'lkc_placements_total', { result: 'claimed' })?.value, 1);
+    assert.equal(findSample(samples, 'lkc_placement_duration_seconds_count')?.value, 1);
   });
 
   it('closes a room after empty_timeout with no participants, releasing its mapping and record', async () => {
@@ -212,7 +209,7 @@ describe('a node in a Redis cluster', () => {
       what: 'ready again',
     });
     const { samples } = parsePrometheusText((await get(`${node.url}/metrics`)).body);
-    assert.equal(samples.find((s) => s.name === 'lkc_worker_restarts_total')?.value, 1);
+    assert.equal(findSample(samples, 'lkc_worker_restarts_total')?.value, 1);
     const rehosted = await admin(node.url, 'POST', '/admin/rooms', { name: 'room-a' });
     assert.equal(rehosted.status, 200, 'the new worker hosts rooms');
   });

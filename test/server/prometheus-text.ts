@@ -62,3 +62,14 @@ export function parsePrometheusText(text: string): { types: Map<string, string>;
   }
   return { types, samples };
 }
+
+/** The sample of family member `name` whose labels include every pair of `labels`, if any. */
+export function findSample(
+  samples: Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): Sample | undefined {
+  return samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value),
+  );
+}

@@ -12,7 +12,7 @@ import { exited } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { get, nodeConfig, pidAlive, writeConfig } from '../server/node-process.js';
-import { parsePrometheusText } from '../server/prometheus-text.js';
+import { findSample, parsePrometheusText } from '../server/prometheus-text.js';
 import {
   clusterPids,
   endStart,
@@ -108,10 +108,7 @@ describe('lk-cluster start --nodes 3 --regions us-west-2,us-east with no config 
       const metrics = await get(`${node.url}/metrics`);
       assert.equal(metrics.status, 200);
       const { samples } = parsePrometheusText(metrics.body);
-      assert.equal(
-        samples.find((s) => s.name === 'lkc_node_state' && s.labels.state === 'serving')?.value,
-        1,
-      );
+      assert.equal(findSample(samples, 'lkc_node_state', { state: 'serving' })?.value, 1);
     }
   });
 
