@@ -16,7 +16,7 @@ import { testConfig } from '../test/helpers/config.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { waitFor } from '../test/helpers/wait.js';
-import { admin, nodeConfig, startNode, type TestNode, writeConfig } from '../test/server/node-process.js';
+import { admin, nodeConfig, startNode, type TestNode, writeConfig } from '../test/helpers/node-process.js';
 import { median } from './figures.js';
 import { machineLine } from './machine.js';
 

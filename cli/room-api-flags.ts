@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import type { Config } from '../src/config/types.js';
-import { RoomApiClient } from '../src/room-api/client.js';
-import { resolveRoomApiTarget } from '../src/room-api/target.js';
+import { RoomApiClient } from '../src/node-client/room-api-client.js';
+import { resolveRoomApiTarget } from '../src/node-client/room-api-target.js';
 import type { ClusterState } from '../src/supervisor/state-file.js';
 
 /** The `--url` flag every Room API command takes: which node to call. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the browser join page (server/client/) with mediasoup-client into dist/client/, which every node serves
+// Bundles the browser join page (client/) with mediasoup-client into dist/client/, which every node serves
 // at / and /join (assets under /client/). Run by `npm run build`; `--watch` rebuilds on change.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { build, context } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'server', 'client');
+const source = join(root, 'client');
 const out = join(root, 'dist', 'client');
 
 const options = {

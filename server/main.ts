@@ -1,11 +1,11 @@
 // The node process: `node dist/server/main.js [--config FILE]` (or $LKC_CONFIG). One process = one cluster node.
 import { formatProblem, loadConfig } from '../src/config/index.js';
 import { isLkcError } from '../src/errors.js';
-import type { NodeMessage, SupervisorMessage } from '../src/supervisor/messages.js';
-import { applyNodeOverrides, NODE_OVERRIDES_ENV } from '../src/supervisor/node-env.js';
+import type { NodeMessage, SupervisorMessage } from '../src/node-contract/ipc.js';
+import { applyNodeOverrides, NODE_OVERRIDES_ENV } from '../src/node-contract/overrides.js';
 import { createLogger, type Logger } from './logger.js';
-import type { ClusterNode } from './node.js';
-import { isolateWorkersFromNodeSignals } from './worker-session.js';
+import type { ClusterNode } from './node/cluster-node.js';
+import { isolateWorkersFromNodeSignals } from './media/worker-session.js';
 
 // A stop that hangs (a store that never answers) must not keep the process alive.
 const HARD_EXIT_MS = 15_000;
@@ -77,7 +77,7 @@ function watchSupervisor(node: ClusterNode): void {
 async function main(): Promise<void> {
   isolateWorkersFromNodeSignals();
   // Imported only now: mediasoup reads MEDIASOUP_WORKER_BIN when it loads.
-  const { ClusterNode } = await import('./node.js');
+  const { ClusterNode } = await import('./node/cluster-node.js');
   let node: ClusterNode;
   let logger: Logger;
   try {

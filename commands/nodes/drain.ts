@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { renderDetails } from '../../cli/table.js';
-import { parseDurationSeconds } from '../../src/admin/duration.js';
-import { drainNode } from '../../src/admin/node-admin.js';
+import { parseDurationSeconds } from '../../cli/duration.js';
+import { drainNode } from '../../src/node-client/admin-client.js';
 import type { NodeRecord } from '../../src/routing/types.js';
 
 export default class NodesDrain extends BaseCommand<typeof NodesDrain> {

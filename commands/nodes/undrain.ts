@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { renderDetails } from '../../cli/table.js';
-import { undrainNode } from '../../src/admin/node-admin.js';
+import { undrainNode } from '../../src/node-client/admin-client.js';
 import type { NodeRecord } from '../../src/routing/types.js';
 
 export default class NodesUndrain extends BaseCommand<typeof NodesUndrain> {

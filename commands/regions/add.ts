@@ -4,7 +4,7 @@ import { addRegion, editConfigFile } from '../../src/config/edit.js';
 import { configFileToEdit } from '../../src/config/load.js';
 import { LkcError } from '../../src/errors.js';
 import { builtinRegion } from '../../src/geo/cloud-regions.js';
-import { parseDegreesFlag } from '../../src/geo/coordinates-flags.js';
+import { parseDegreesFlag } from '../../cli/coordinates-flags.js';
 
 export default class RegionsAdd extends BaseCommand<typeof RegionsAdd> {
   static override description =

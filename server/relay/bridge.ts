@@ -1,4 +1,4 @@
-import type { RelaySession } from '../../src/relay/session.js';
+import type { RelaySession } from '../../src/relay/relay-session.js';
 import type { SignalTransport } from '../../src/signal/transport.js';
 
 /**

@@ -1,8 +1,8 @@
 import { type ErrorCode, isLkcError, LkcError } from '../../src/errors.js';
 import { randomId } from '../../src/ids.js';
-import type { BusMessage, NodeBus } from '../bus.js';
+import type { BusMessage, NodeBus } from '../bus/node-bus.js';
 import type { Logger } from '../logger.js';
-import type { RoomNodeCall, RoomNodeCalls } from './room-node.js';
+import type { RoomNodeCall, RoomNodeCalls } from './room-node-calls.js';
 
 /** A room node that does not answer within this long is reported unavailable. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5_000;

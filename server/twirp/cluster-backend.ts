@@ -1,10 +1,10 @@
 import { isLkcError, LkcError } from '../../src/errors.js';
 import type { RoomRecord } from '../../src/routing/types.js';
 import type { Logger } from '../logger.js';
-import type { ClusterNode } from '../node.js';
+import type { ClusterNode } from '../node/cluster-node.js';
 import type { CreateRoomParams, ParticipantView, RoomServiceBackend } from './backend.js';
 import type { CallParams, CallResult, RoomCallClient } from './bus-calls.js';
-import type { RoomNodeCall, RoomNodeCalls } from './room-node.js';
+import type { RoomNodeCall, RoomNodeCalls } from './room-node-calls.js';
 
 /**
  * The Room API over the cluster: any node takes any call. CreateRoom places the room and asks its node to open

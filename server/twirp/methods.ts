@@ -15,7 +15,7 @@ import type { RoomRecord } from '../../src/routing/types.js';
 import type { RoomServiceBackend } from './backend.js';
 import type { EncodableMessage, MessageClass } from './codec.js';
 import { TwirpError } from './errors.js';
-import { participantMessage, roomMessage } from './messages.js';
+import { participantMessage, roomMessage } from './livekit-messages.js';
 
 /** The grant a call needs, and for roomAdmin the room it must name. */
 export interface RequiredGrant {

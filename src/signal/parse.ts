@@ -4,7 +4,7 @@
  */
 import { utf8Length } from './close-codes.js';
 import { checkObject, isObject } from './fields.js';
-import { errorResponse } from './messages.js';
+import { errorResponse } from './responses.js';
 import {
   type ErrorResponse,
   isMethod,

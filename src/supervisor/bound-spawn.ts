@@ -1,6 +1,6 @@
 import { type ChildProcess, type SpawnOptions, type StdioOptions, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { which } from './which.js';
+import { which } from '../system/which.js';
 
 const GUARD = fileURLToPath(new URL('./guard.js', import.meta.url));
 

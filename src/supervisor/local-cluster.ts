@@ -6,8 +6,8 @@ import { LkcError } from '../errors.js';
 import { builtinRegion } from '../geo/cloud-regions.js';
 import { randomId } from '../ids.js';
 import { type LocalRedis, startLocalRedis } from './local-redis.js';
-import type { NodeOverrides } from './node-env.js';
-import { nextFreePort, splitPortRange } from './ports.js';
+import type { NodeOverrides } from '../node-contract/overrides.js';
+import { nextFreePort, splitPortRange } from '../system/ports.js';
 import { type ClusterState, readState, removeState, statePath, writeState } from './state-file.js';
 import { type NodeSpec, Supervisor } from './supervisor.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LkcError } from '../errors.js';
 import { spawnBound } from './bound-spawn.js';
-import { which } from './which.js';
+import { which } from '../system/which.js';
 
 /** A private redis-server the supervisor started for a local multi-node cluster. */
 export interface LocalRedis {

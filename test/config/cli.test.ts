@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/index.js';
-import { fixture } from './paths.js';
-import { lines, runCli } from './run-cli.js';
+import { fixture } from '../helpers/paths.js';
+import { lines, runCli } from '../helpers/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lkc-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

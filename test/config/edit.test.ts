@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { addRegion, listedRegionNames, removeRegion, validateConfigText } from '../../src/config/index.js';
 import { isLkcError } from '../../src/errors.js';
-import { fixture } from './paths.js';
+import { fixture } from '../helpers/paths.js';
 
 const commented = `# cluster config
 port: 7880 # the HTTP port

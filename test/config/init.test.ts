@@ -11,7 +11,7 @@ import {
 } from '../../src/config/init.js';
 import { answersWithDefaults } from '../../src/config/init-wizard.js';
 import { isLkcError } from '../../src/errors.js';
-import { projectRoot } from './paths.js';
+import { projectRoot } from '../helpers/paths.js';
 
 describe('config init', () => {
   it('generates LiveKit-style API keys and long random secrets', () => {

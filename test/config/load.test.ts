@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { defaultConfig, loadConfig, resolveConfigPath } from '../../src/config/index.js';
 import { isLkcError } from '../../src/errors.js';
-import { fixture } from './paths.js';
+import { fixture } from '../helpers/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lkc-load-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

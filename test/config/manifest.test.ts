@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { projectRoot } from './paths.js';
+import { projectRoot } from '../helpers/paths.js';
 
 function commandIds(dir: string): string[] {
   const ids: string[] = [];

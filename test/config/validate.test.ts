@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { type ConfigProblem, formatProblem, validateConfigText } from '../../src/config/index.js';
-import { fixture } from './paths.js';
+import { fixture } from '../helpers/paths.js';
 
 function validateFixture(name: string) {
   return validateConfigText(readFileSync(fixture(name), 'utf8'), name);

@@ -16,8 +16,8 @@ import {
   TEST_SECRET,
   type TestNode,
   writeConfig,
-} from '../server/node-process.js';
-import { type Frame, openSession, type UpgradeRefusal, type WsSession } from '../signal/ws-session.js';
+} from '../helpers/node-process.js';
+import { type Frame, openSession, type UpgradeRefusal, type WsSession } from '../helpers/ws-session.js';
 import { launchBrowser, openJoinPage } from './browser.js';
 
 const ROOM = 'bridged-room';

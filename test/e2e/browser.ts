@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { projectRoot } from '../config/paths.js';
+import { projectRoot } from '../helpers/paths.js';
 
 export const CHROMIUM = process.env.LKC_CHROMIUM ?? '/usr/bin/chromium';
 

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { CloseCode } from '../../src/signal/close-codes.js';
 import { waitFor } from '../helpers/wait.js';
-import { admin, TEST_KEY, TEST_SECRET, type TestNode } from '../server/node-process.js';
+import { admin, TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
 import {
   type FaultCluster,
   joinRoom,
@@ -12,7 +12,7 @@ import {
   PREFIX,
   startFaultCluster,
   UPDATE_INTERVAL_MS,
-} from './fault-cluster.js';
+} from '../helpers/fault-cluster.js';
 
 // Timers of busy node processes on a small shared machine fire late; the allowance is for that, not for the rule.
 const SCHEDULING_ALLOWANCE_MS = 500;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { waitFor } from '../helpers/wait.js';
-import { admin, get, TEST_KEY, TEST_SECRET, type TestNode } from '../server/node-process.js';
+import { admin, get, TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
 import {
   type FaultCluster,
   joinRoom,
@@ -14,7 +14,7 @@ import {
   rtcRefusal,
   startFaultCluster,
   UPDATE_INTERVAL_MS,
-} from './fault-cluster.js';
+} from '../helpers/fault-cluster.js';
 
 const OUTAGE_MS = 10_000;
 const ROOM_COUNT = 20;

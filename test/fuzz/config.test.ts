@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkConfigFile, formatProblem, type ValidationResult } from '../../src/config/index.js';
-import { fixture, projectRoot } from '../config/paths.js';
-import { lines, runCli } from '../config/run-cli.js';
+import { fixture, projectRoot } from '../helpers/paths.js';
+import { lines, runCli } from '../helpers/run-cli.js';
 import { mutateConfig } from './config-mutator.js';
 import { fuzzSeed, Random } from './random.js';
 

@@ -18,9 +18,9 @@ import {
   TEST_SECRET,
   type TestNode,
   writeConfig,
-} from '../server/node-process.js';
-import { findSample, parsePrometheusText } from '../server/prometheus-text.js';
-import { type Frame, openSession, type WsSession } from '../signal/ws-session.js';
+} from '../helpers/node-process.js';
+import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
+import { type Frame, openSession, type WsSession } from '../helpers/ws-session.js';
 
 function joinToken(identity: string, room: string) {
   return createToken({

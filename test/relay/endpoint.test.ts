@@ -3,15 +3,15 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { TokenClaims } from '../../src/auth/token.js';
-import { RelayEndpoint, type RelayEndpointOptions } from '../../src/relay/endpoint.js';
-import { encodeRelayMessage } from '../../src/relay/messages.js';
-import type { RelaySession } from '../../src/relay/session.js';
+import { RelayEndpoint, type RelayEndpointOptions } from '../../src/relay/relay-endpoint.js';
+import { encodeRelayMessage } from '../../src/relay/relay-messages.js';
+import type { RelaySession } from '../../src/relay/relay-session.js';
 import type { Router } from '../../src/routing/types.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
 import { collectOutput, spawnTracked, stopProcess } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { attach, connectRouter } from './cluster-bus.js';
+import { attach, connectRouter } from '../helpers/cluster-bus.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/relay-node.js', import.meta.url));
 const claims = (identity: string): TokenClaims => ({

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TokenClaims } from '../../src/auth/token.js';
-import { RelayEndpoint, type RelayEndpointOptions } from '../../src/relay/endpoint.js';
-import type { RelaySession } from '../../src/relay/session.js';
+import { RelayEndpoint, type RelayEndpointOptions } from '../../src/relay/relay-endpoint.js';
+import type { RelaySession } from '../../src/relay/relay-session.js';
 import { RedisRouter } from '../../src/routing/redis-router.js';
 import type { Router } from '../../src/routing/types.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
 import { askRedis, startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { attach, connectRouter } from './cluster-bus.js';
+import { attach, connectRouter } from '../helpers/cluster-bus.js';
 
 const claims = (identity: string): TokenClaims => ({
   apiKey: 'devkey',

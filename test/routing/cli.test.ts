@@ -11,7 +11,7 @@ import { freePort } from '../helpers/ports.js';
 import { type Finished, finished, spawnTracked } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { nodeRecord } from './node-records.js';
+import { nodeRecord } from '../helpers/node-records.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 

@@ -4,7 +4,7 @@ import { RedisRouter } from '../../src/routing/redis-router.js';
 import { testConfig } from '../helpers/config.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { nodeRecord } from './node-records.js';
+import { nodeRecord } from '../helpers/node-records.js';
 
 describe('a placing router’s cached view of the nodes', () => {
   let redis: TestRedis;

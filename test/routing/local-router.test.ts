@@ -4,7 +4,7 @@ import { createRouter } from '../../src/routing/create.js';
 import { LocalRouter } from '../../src/routing/local-router.js';
 import { testConfig } from '../helpers/config.js';
 import { waitFor } from '../helpers/wait.js';
-import { nodeRecord } from './node-records.js';
+import { nodeRecord } from '../helpers/node-records.js';
 
 describe('local router (single node, no redis)', () => {
   it('is what createRouter gives when no redis is configured', async () => {

@@ -7,7 +7,7 @@ import type { RoomRecord } from '../../src/routing/types.js';
 import { SEED_REGIONS, testConfig } from '../helpers/config.js';
 import { waitFor } from '../helpers/wait.js';
 import { placeFromProcesses } from './concurrent-placement.js';
-import { nodeRecord } from './node-records.js';
+import { nodeRecord } from '../helpers/node-records.js';
 
 /** Where the suite's Redis is: the redis section of a config, and how to stop it. */
 export interface RedisTarget {

@@ -4,7 +4,7 @@ import { RedisRouter } from '../../src/routing/redis-router.js';
 import { testConfig } from '../helpers/config.js';
 import { startSentinel, type TestSentinel } from '../helpers/redis-sentinel.js';
 import { waitFor } from '../helpers/wait.js';
-import { nodeRecord } from './node-records.js';
+import { nodeRecord } from '../helpers/node-records.js';
 
 describe('redis router across a sentinel failover', () => {
   let sentinel: TestSentinel;

@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { createToken, type VideoGrant } from '../../src/auth/token.js';
-import { type FaultCluster, rtcRefusal, startFaultCluster } from '../faults/fault-cluster.js';
-import { admin, TEST_KEY, TEST_SECRET, type TestNode } from '../server/node-process.js';
+import { type FaultCluster, rtcRefusal, startFaultCluster } from '../helpers/fault-cluster.js';
+import { admin, TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
 
 const OTHER_SECRET = 'another-secret-of-at-least-32-characters-long';
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { explainPlacement } from '../../src/selector/explain.js';
 import { prepareNodes, selectFrom } from '../../src/selector/select.js';
 import { SEED_REGIONS, testConfig } from '../helpers/config.js';
-import { nodeView } from '../routing/node-records.js';
+import { nodeView } from '../helpers/node-records.js';
 
 describe('explain', () => {
   it('gives every node a verdict, its distance and the rule that chose the winner', () => {

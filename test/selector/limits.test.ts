@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { availableNodes, exclusionOf } from '../../src/selector/available.js';
 import { prepareNodes, selectNode } from '../../src/selector/select.js';
 import { testConfig } from '../helpers/config.js';
-import { nodeView } from '../routing/node-records.js';
+import { nodeView } from '../helpers/node-records.js';
 
 const sysload = { metric: 'sysload', option: 'sysload_limit', limit: 0.5 } as const;
 

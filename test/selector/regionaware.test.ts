@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { RegionConfig } from '../../src/config/types.js';
 import { selectNode } from '../../src/selector/select.js';
 import { SEED_REGIONS, testConfig } from '../helpers/config.js';
-import { nodeView } from '../routing/node-records.js';
+import { nodeView } from '../helpers/node-records.js';
 
 const MORE_REGIONS: RegionConfig[] = [
   ...SEED_REGIONS,

@@ -6,7 +6,7 @@ import { selectNode } from '../../src/selector/select.js';
 import { projectedLoad, sortNodes } from '../../src/selector/sort.js';
 import { pickTwoChoice } from '../../src/selector/twochoice.js';
 import { testConfig } from '../helpers/config.js';
-import { nodeView } from '../routing/node-records.js';
+import { nodeView } from '../helpers/node-records.js';
 
 // Three nodes, each the least loaded on some figures and the most loaded on others.
 const a = nodeView('a', { sysload: 0.1, cpu_load: 0.7, rooms: 9, clients: 2, tracks: 50, bytes: 100 });

@@ -20,8 +20,8 @@ import {
   type TestNode,
   testToken,
   writeConfig,
-} from './node-process.js';
-import { findSample, parsePrometheusText } from './prometheus-text.js';
+} from '../helpers/node-process.js';
+import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 
 describe('a node in a Redis cluster', () => {
   let redis: TestRedis;

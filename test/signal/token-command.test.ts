@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { verifyToken } from '../../src/auth/token.js';
-import { lines, runCli } from '../config/run-cli.js';
+import { lines, runCli } from '../helpers/run-cli.js';
 
 const KEYS = {
   devkey: 'a-secret-of-at-least-32-characters-long',

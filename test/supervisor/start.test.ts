@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRouter } from '../../src/routing/create.js';
 import type { ClusterState } from '../../src/supervisor/state-file.js';
-import { runCli } from '../config/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
 import { testConfig } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
 import { exited } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { get, nodeConfig, pidAlive, writeConfig } from '../server/node-process.js';
-import { findSample, parsePrometheusText } from '../server/prometheus-text.js';
+import { get, nodeConfig, pidAlive, writeConfig } from '../helpers/node-process.js';
+import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 import {
   clusterPids,
   endStart,
@@ -21,7 +21,7 @@ import {
   type StartRun,
   stateToken,
   waitAllGone,
-} from './cluster-process.js';
+} from '../helpers/cluster-process.js';
 
 interface Listed {
   id: string;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { NodeBus } from '../../server/bus.js';
+import { NodeBus } from '../../server/bus/node-bus.js';
 import { createLogger } from '../../server/logger.js';
 import { RoomCallClient } from '../../server/twirp/bus-calls.js';
 import type { Router } from '../../src/routing/types.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { connectRouter } from '../relay/cluster-bus.js';
+import { connectRouter } from '../helpers/cluster-bus.js';
 
 const logger = createLogger({ level: 'error', json: true });
 

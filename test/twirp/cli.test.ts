@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { writeState } from '../../src/supervisor/state-file.js';
-import { runCli } from '../config/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
 import { freePort } from '../helpers/ports.js';
 import {
   nodeConfig,
@@ -14,7 +14,7 @@ import {
   TEST_SECRET,
   type TestNode,
   writeConfig,
-} from '../server/node-process.js';
+} from '../helpers/node-process.js';
 
 describe('lk-cluster room create / participants / delete call the Room API', () => {
   let dir: string;

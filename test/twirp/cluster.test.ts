@@ -8,7 +8,7 @@ import { AccessToken, ParticipantInfo_State, RoomServiceClient, type TwirpError 
 import { WebSocket } from 'ws';
 import { createToken } from '../../src/auth/token.js';
 import { DEFAULT_KEY_PREFIX as PREFIX } from '../../src/config/defaults.js';
-import { projectRoot } from '../config/paths.js';
+import { projectRoot } from '../helpers/paths.js';
 import { SEED_REGIONS } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
 import { collectOutput, exited, spawnTracked } from '../helpers/processes.js';
@@ -22,7 +22,7 @@ import {
   TEST_SECRET,
   type TestNode,
   writeConfig,
-} from '../server/node-process.js';
+} from '../helpers/node-process.js';
 
 /** A participant on /rtc: the socket, joined, and how it closed once it has. */
 interface Joined {

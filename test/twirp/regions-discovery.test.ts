@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RegionSettings } from '@livekit/protocol';
-import { regionSettings } from '../../server/regions-discovery.js';
+import { regionSettings } from '../../server/http/region-settings.js';
 import { haversineKm } from '../../src/geo/haversine.js';
 import { SEED_REGIONS } from '../helpers/config.js';
-import { nodeView } from '../routing/node-records.js';
+import { nodeView } from '../helpers/node-records.js';
 
 const EU = { name: 'eu-central', lat: 50.11, lon: 8.68 };
 const TABLE = [...SEED_REGIONS, EU];

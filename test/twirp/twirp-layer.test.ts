@@ -14,7 +14,7 @@ import {
   TEST_SECRET,
   type TestNode,
   writeConfig,
-} from '../server/node-process.js';
+} from '../helpers/node-process.js';
 
 const SERVICE = '/twirp/livekit.RoomService';
 

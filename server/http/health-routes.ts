@@ -1,0 +1,21 @@
+import type { HttpSurface } from './http-surface.js';
+import { sendJson } from './http-surface.js';
+import type { ClusterNode } from '../node/cluster-node.js';
+
+/** GET /healthz (the process lives), GET /readyz (it can take work), GET /metrics (Prometheus text). */
+export function addHealthRoutes(http: HttpSurface, node: ClusterNode): void {
+  http.route('GET', '/healthz', ({ res }) => {
+    sendJson(res, 200, { ok: true, node_id: node.id, state: node.state });
+  });
+
+  http.route('GET', '/readyz', async ({ res }) => {
+    const readiness = await node.readiness();
+    sendJson(res, readiness.ready ? 200 : 503, { node_id: node.id, state: node.state, ...readiness });
+  });
+
+  http.route('GET', '/metrics', async ({ res }) => {
+    const text = await node.metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': node.metrics.registry.contentType });
+    res.end(text);
+  });
+}

@@ -1,0 +1,162 @@
+import { EventEmitter } from 'node:events';
+import type { RoomConfig } from '../../src/config/types.js';
+import { LkcError } from '../../src/errors.js';
+import type { Router as ClusterRouter } from '../../src/routing/types.js';
+import type { Logger } from '../logger.js';
+import type { NodeMetrics } from '../metrics.js';
+import { Room, type RoomOptions, type RtcListen } from './room.js';
+import type { WorkerPool, WorkerSlot } from './worker-pool.js';
+
+export interface OpenRoomOptions {
+  /** Seconds; 0 or absent = room.empty_timeout. */
+  emptyTimeout?: number;
+  /** 0 = room.max_participants; absent = room.max_participants. */
+  maxParticipants?: number;
+  metadata?: string;
+}
+
+interface RegistryEvents {
+  opened: [room: Room];
+  closed: [room: Room, reason: string];
+  /** The last room closed. */
+  empty: [];
+}
+
+/**
+ * The rooms this node hosts. A room is opened here only after the cluster mapped it to this node; when it closes,
+ * its record is deleted and its mapping released (both compare-and-delete, so a room another node has since
+ * taken is never touched).
+ */
+export class RoomRegistry extends EventEmitter<RegistryEvents> {
+  private readonly rooms = new Map<string, Room>();
+  private readonly opening = new Map<string, Promise<Room>>();
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly pool: WorkerPool,
+    private readonly cluster: ClusterRouter,
+    private readonly defaults: RoomConfig,
+    private readonly listen: RtcListen,
+    private readonly metrics: NodeMetrics,
+    private readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  get(name: string): Room | undefined {
+    return this.rooms.get(name);
+  }
+
+  list(): Room[] {
+    return [...this.rooms.values()];
+  }
+
+  /** Opens the room on the least-loaded worker, or returns it when it is already open (concurrent calls share one). */
+  async open(name: string, options: OpenRoomOptions = {}): Promise<Room> {
+    const existing = this.rooms.get(name);
+    if (existing) return existing;
+    const pending = this.opening.get(name);
+    if (pending) return pending;
+    const promise = this.create(name, options).finally(() => this.opening.delete(name));
+    this.opening.set(name, promise);
+    return promise;
+  }
+
+  /** Closes every room (drain deadline, shutdown); resolves once their records and mappings are released. */
+  async closeAll(reason: string): Promise<void> {
+    const releases = this.list().map((room) => this.closeRoom(room, reason));
+    await Promise.allSettled(releases);
+  }
+
+  /** Closes one room and releases it in the cluster (`moved`: it lives on another node now). */
+  async closeRoom(room: Room, reason: string, options: { moved?: boolean } = {}): Promise<void> {
+    room.close(reason, options);
+    await this.release(room);
+  }
+
+  /** Participants, publishers and tracks over every room. */
+  totals(): { participants: number; tracksIn: number; tracksOut: number } {
+    let participants = 0;
+    let tracksIn = 0;
+    let tracksOut = 0;
+    for (const room of this.rooms.values()) {
+      participants += room.participants.size;
+      tracksIn += room.tracksIn;
+      tracksOut += room.tracksOut;
+    }
+    return { participants, tracksIn, tracksOut };
+  }
+
+  /** Load of a worker for room placement: its rooms plus their participants. */
+  private workerLoad(slot: WorkerSlot): number {
+    let load = 0;
+    for (const room of this.rooms.values()) if (room.slot === slot) load += 1 + room.participants.size;
+    return load;
+  }
+
+  private async create(name: string, options: OpenRoomOptions): Promise<Room> {
+    const slot = this.pool.leastLoaded((s) => this.workerLoad(s));
+    if (!slot)
+      throw new LkcError('UNAVAILABLE', 'no mediasoup worker is running on this node; try again shortly');
+    const roomOptions: RoomOptions = {
+      name,
+      emptyTimeout:
+        options.emptyTimeout && options.emptyTimeout > 0 ? options.emptyTimeout : this.defaults.empty_timeout,
+      maxParticipants: options.maxParticipants ?? this.defaults.max_participants,
+      metadata: options.metadata,
+    };
+    const room = await Room.create(slot, this.listen, roomOptions, this.logger);
+    this.rooms.set(name, room);
+    room.once('closed', (reason) => {
+      if (this.rooms.get(name) === room) this.rooms.delete(name);
+      this.emit('closed', room, reason);
+      void this.release(room);
+      if (this.rooms.size === 0) this.emit('empty');
+    });
+    room.on('changed', () => void this.saveRecord(room));
+    this.logger.info({ room: name, sid: room.sid, worker: slot.index }, 'room opened');
+    await this.saveRecord(room);
+    this.emit('opened', room);
+    return room;
+  }
+
+  private async saveRecord(room: Room): Promise<void> {
+    if (room.closed) return;
+    try {
+      await this.cluster.putRoom(room.record(this.nodeId));
+    } catch (err) {
+      this.metrics.redisErrors.inc({ operation: 'put_room' });
+      this.logger.warn({ room: room.name, err: (err as Error).message }, 'could not save the room record');
+    }
+  }
+
+  // One release per room; later callers wait on the same one.
+  private readonly releases = new WeakMap<Room, Promise<void>>();
+
+  private release(room: Room): Promise<void> {
+    let release = this.releases.get(room);
+    if (!release) {
+      release = this.releaseInCluster(room);
+      this.releases.set(room, release);
+    }
+    return release;
+  }
+
+  private async releaseInCluster(room: Room): Promise<void> {
+    try {
+      // The record first: deleteRoom only deletes while this node still holds the mapping.
+      await this.cluster.deleteRoom(room.name, this.nodeId);
+      await this.cluster.releaseRoom(room.name, this.nodeId);
+    } catch (err) {
+      this.metrics.redisErrors.inc({ operation: 'release_room' });
+      this.logger.warn(
+        { room: room.name, err: (err as Error).message },
+        'could not release the room mapping',
+      );
+    }
+  }
+}

@@ -1,0 +1,167 @@
+import { availableParallelism, loadavg } from 'node:os';
+import type { NodeStats } from '../../src/routing/types.js';
+import type { Logger } from '../logger.js';
+import type { NodeMetrics } from '../metrics.js';
+import type { RoomRegistry } from '../media/room-registry.js';
+import type { WorkerPool } from '../media/worker-pool.js';
+
+interface Counters {
+  at: number;
+  processCpuMicros: number;
+  /** worker pid -> cpu seconds */
+  workers: Map<number, number>;
+  /** transport id -> [bytes received, bytes sent] */
+  transports: Map<string, [number, number]>;
+}
+
+/**
+ * Measures the node's load: sysload from the load average, cpu load from the process and its workers' CPU time,
+ * rooms, clients and tracks from the room registry, bytes/s from mediasoup's transport counters. Each sample
+ * covers the time since the previous one.
+ */
+export class StatsSampler {
+  private previous?: Counters;
+  private readonly cpus = availableParallelism();
+
+  constructor(
+    private readonly rooms: RoomRegistry,
+    private readonly pool: WorkerPool,
+    private readonly metrics: NodeMetrics,
+  ) {}
+
+  async sample(): Promise<NodeStats> {
+    const now = Date.now();
+    const usage = await this.pool.usage();
+    const workers = new Map(usage.map((u) => [u.pid, u.cpuSeconds]));
+    const transports = await this.transportCounters();
+    const current: Counters = { at: now, processCpuMicros: cpuMicros(), workers, transports };
+    const previous = this.previous;
+    this.previous = current;
+
+    const elapsedSeconds = previous ? Math.max((now - previous.at) / 1000, 0.001) : 0;
+    let cpuSeconds = 0;
+    let bytesIn = 0;
+    let bytesOut = 0;
+    if (previous) {
+      cpuSeconds += (current.processCpuMicros - previous.processCpuMicros) / 1e6;
+      for (const { index, pid, cpuSeconds: total } of usage) {
+        // A worker that replaced a dead one has no previous figure: all its time is new.
+        const delta = total - (previous.workers.get(pid) ?? 0);
+        cpuSeconds += delta;
+        this.metrics.workerCpuLoad.set({ worker: String(index) }, delta / elapsedSeconds);
+      }
+      for (const [id, [received, sent]] of transports) {
+        const [prevReceived, prevSent] = previous.transports.get(id) ?? [0, 0];
+        bytesIn += Math.max(received - prevReceived, 0);
+        bytesOut += Math.max(sent - prevSent, 0);
+      }
+    }
+    for (const { index, cpuSeconds: total } of usage)
+      this.metrics.workerCpuSeconds.set({ worker: String(index) }, total);
+
+    const totals = this.rooms.totals();
+    const stats: NodeStats = {
+      updated_at: now,
+      sysload: round(loadavg()[0]! / this.cpus),
+      cpu_load: previous ? round(Math.min(cpuSeconds / (elapsedSeconds * this.cpus), 1)) : 0,
+      num_cpus: this.cpus,
+      rooms: this.rooms.size,
+      clients: totals.participants,
+      tracks_in: totals.tracksIn,
+      tracks_out: totals.tracksOut,
+      bytes_in_per_sec: previous ? Math.round(bytesIn / elapsedSeconds) : 0,
+      bytes_out_per_sec: previous ? Math.round(bytesOut / elapsedSeconds) : 0,
+    };
+    this.metrics.sysload.set(stats.sysload);
+    this.metrics.cpuLoad.set(stats.cpu_load);
+    this.metrics.bytesInPerSec.set(stats.bytes_in_per_sec);
+    this.metrics.bytesOutPerSec.set(stats.bytes_out_per_sec);
+    return stats;
+  }
+
+  private async transportCounters(): Promise<Map<string, [number, number]>> {
+    const counters = new Map<string, [number, number]>();
+    const reads: Promise<void>[] = [];
+    for (const room of this.rooms.list()) {
+      for (const transport of room.transports()) {
+        reads.push(
+          transport
+            .getStats()
+            .then(([stat]) => {
+              if (stat) counters.set(transport.id, [stat.bytesReceived, stat.bytesSent]);
+            })
+            // A transport that closed while we asked has nothing left to count.
+            .catch(() => {}),
+        );
+      }
+    }
+    await Promise.all(reads);
+    return counters;
+  }
+}
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+/**
+ * Samples the stats every `intervalSeconds` and hands them to `report` (the node's heartbeat). A report that
+ * fails is logged and the loop goes on: the next one retries.
+ */
+export class StatsReporter {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private inFlight?: Promise<void>;
+
+  constructor(
+    private readonly sampler: StatsSampler,
+    private readonly intervalSeconds: number,
+    private readonly report: (stats: NodeStats) => Promise<void>,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.schedule();
+  }
+
+  /** Samples and reports now, outside the schedule (e.g. when the node state changes). */
+  async reportNow(): Promise<void> {
+    if (this.inFlight) await this.inFlight.catch(() => {});
+    this.inFlight = this.tick();
+    try {
+      await this.inFlight;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.inFlight?.catch(() => {});
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(async () => {
+      await this.reportNow().catch(() => {});
+      this.schedule();
+    }, this.intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.report(await this.sampler.sample());
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'stats report failed');
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,204 @@
+import type { types } from 'mediasoup';
+import { CloseCode } from '../../src/signal/close-codes.js';
+import { notification, SignalRequestError } from '../../src/signal/responses.js';
+import type { AnswerDataMap, IceCandidate, Method, RequestDataMap } from '../../src/signal/protocol.js';
+import type { Participant } from '../media/participant.js';
+import { participantInfo, producerInfo } from './room-signals.js';
+import type { SignalSession } from './signal-session.js';
+
+type Handler<M extends Method> = (
+  session: SignalSession,
+  data: RequestDataMap[M],
+) => Promise<AnswerDataMap[M]>;
+
+function joined(session: SignalSession): Participant {
+  const participant = session.participant;
+  if (!participant || participant.closed) throw new SignalRequestError('not_joined', 'join the room first');
+  return participant;
+}
+
+function transportOf(participant: Participant, id: string): types.WebRtcTransport {
+  const transport = participant.transports.get(id);
+  if (!transport) throw new SignalRequestError('not_found', `transport ${id} is not one of yours`);
+  return transport;
+}
+
+function ownProducer(participant: Participant, id: string): types.Producer {
+  const producer = participant.producers.get(id);
+  if (!producer) throw new SignalRequestError('not_found', `producer ${id} is not one of yours`);
+  return producer;
+}
+
+// Permissions default to allowed when the token's grant leaves them out, as LiveKit's do.
+function allowed(flag: boolean | undefined): boolean {
+  return flag !== false;
+}
+
+const join: Handler<'join'> = async (session, data) => {
+  if (session.participant && !session.participant.closed)
+    throw new SignalRequestError('already_joined', 'this session has joined already');
+  const { room, node, claims } = session.ctx;
+  if (room.closed) throw new SignalRequestError('unavailable', `room ${room.name} is closed`);
+  // The newest session of an identity wins, as in LiveKit: the older one is told why it ends.
+  const older = session.hub.sessions.get(session.identity);
+  if (older && older !== session)
+    older.transport.close(CloseCode.DUPLICATE_IDENTITY, 'the same identity joined again on another session');
+  if (room.participants.has(session.identity))
+    room.removeParticipant(session.identity, 'replaced by a new session');
+  const participant = room.addParticipant(session.identity, {
+    name: data.name ?? claims.name ?? '',
+    metadata: data.metadata ?? claims.metadata ?? '',
+  });
+  session.participant = participant;
+  session.hub.add(session);
+  const others = [...room.participants.values()].filter((p) => p !== participant);
+  session.hub.broadcast(
+    notification('participantJoined', { participant: participantInfo(participant) }),
+    session.identity,
+  );
+  return {
+    room: { name: room.name, sid: room.sid },
+    participant: participantInfo(participant),
+    node: { id: node.id, region: node.config.region },
+    routerRtpCapabilities: room.router
+      .rtpCapabilities as unknown as AnswerDataMap['join']['routerRtpCapabilities'],
+    participants: others.map(participantInfo),
+    producers: others.flatMap((p) =>
+      [...p.producers.values()].map((producer) => producerInfo(producer, p.identity)),
+    ),
+  };
+};
+
+const createWebRtcTransport: Handler<'createWebRtcTransport'> = async (session, data) => {
+  const participant = joined(session);
+  const transport = await session.room.createWebRtcTransport(participant, {
+    appData: { direction: data.direction },
+  });
+  return {
+    id: transport.id,
+    iceParameters:
+      transport.iceParameters as unknown as AnswerDataMap['createWebRtcTransport']['iceParameters'],
+    iceCandidates: transport.iceCandidates as unknown as IceCandidate[],
+    dtlsParameters:
+      transport.dtlsParameters as unknown as AnswerDataMap['createWebRtcTransport']['dtlsParameters'],
+  };
+};
+
+const connectWebRtcTransport: Handler<'connectWebRtcTransport'> = async (session, data) => {
+  const transport = transportOf(joined(session), data.transportId);
+  await transport.connect({ dtlsParameters: data.dtlsParameters as unknown as types.DtlsParameters });
+  return {};
+};
+
+const produce: Handler<'produce'> = async (session, data) => {
+  const participant = joined(session);
+  if (!allowed(session.ctx.claims.video.canPublish))
+    throw new SignalRequestError('forbidden', 'your token does not allow publishing');
+  const transport = transportOf(participant, data.transportId);
+  const source = data.source ?? (data.kind === 'video' ? 'camera' : 'microphone');
+  const producer = await transport.produce({
+    kind: data.kind,
+    rtpParameters: data.rtpParameters as unknown as types.RtpParameters,
+    appData: { source, participant: participant.identity },
+  });
+  participant.addProducer(producer);
+  const hub = session.hub;
+  producer.observer.once('close', () => {
+    hub.broadcast(
+      notification('producerClosed', { producerId: producer.id, participant: participant.identity }),
+      participant.identity,
+    );
+  });
+  hub.broadcast(
+    notification('newProducer', { producer: producerInfo(producer, participant.identity) }),
+    participant.identity,
+  );
+  return { id: producer.id };
+};
+
+const consume: Handler<'consume'> = async (session, data) => {
+  const participant = joined(session);
+  if (!allowed(session.ctx.claims.video.canSubscribe))
+    throw new SignalRequestError('forbidden', 'your token does not allow subscribing');
+  const transport = transportOf(participant, data.transportId);
+  let owner: Participant | undefined;
+  for (const p of session.room.participants.values()) if (p.producers.has(data.producerId)) owner = p;
+  if (!owner) throw new SignalRequestError('not_found', `producer ${data.producerId} is not in the room`);
+  const rtpCapabilities = data.rtpCapabilities as unknown as types.RtpCapabilities;
+  if (!session.room.router.canConsume({ producerId: data.producerId, rtpCapabilities })) {
+    throw new SignalRequestError(
+      'invalid_data',
+      `your rtpCapabilities cannot receive producer ${data.producerId}`,
+    );
+  }
+  const consumer = await transport.consume({
+    producerId: data.producerId,
+    rtpCapabilities,
+    paused: true,
+    appData: { participant: participant.identity, producerOwner: owner.identity },
+  });
+  participant.addConsumer(consumer);
+  consumer.on('producerclose', () => {
+    session.send(
+      notification('consumerClosed', {
+        consumerId: consumer.id,
+        producerId: consumer.producerId,
+        reason: 'producer closed',
+      }),
+    );
+  });
+  return {
+    id: consumer.id,
+    producerId: consumer.producerId,
+    participant: owner.identity,
+    kind: consumer.kind,
+    rtpParameters: consumer.rtpParameters as unknown as AnswerDataMap['consume']['rtpParameters'],
+    paused: consumer.paused,
+    producerPaused: consumer.producerPaused,
+  };
+};
+
+const resumeConsumer: Handler<'resumeConsumer'> = async (session, data) => {
+  const consumer = joined(session).consumers.get(data.consumerId);
+  if (!consumer) throw new SignalRequestError('not_found', `consumer ${data.consumerId} is not one of yours`);
+  await consumer.resume();
+  return {};
+};
+
+const pauseProducer: Handler<'pauseProducer'> = async (session, data) => {
+  await ownProducer(joined(session), data.producerId).pause();
+  return {};
+};
+
+const resumeProducer: Handler<'resumeProducer'> = async (session, data) => {
+  await ownProducer(joined(session), data.producerId).resume();
+  return {};
+};
+
+const closeProducer: Handler<'closeProducer'> = async (session, data) => {
+  ownProducer(joined(session), data.producerId).close();
+  return {};
+};
+
+const restartIce: Handler<'restartIce'> = async (session, data) => {
+  const iceParameters = await transportOf(joined(session), data.transportId).restartIce();
+  return { iceParameters: iceParameters as unknown as AnswerDataMap['restartIce']['iceParameters'] };
+};
+
+// The session closes the socket with 1000 once this answer is out.
+const leave: Handler<'leave'> = async () => ({});
+
+/** Every method's handler: small functions over the session's room. */
+export const METHOD_HANDLERS: { [M in Method]: Handler<M> } = {
+  join,
+  createWebRtcTransport,
+  connectWebRtcTransport,
+  produce,
+  consume,
+  resumeConsumer,
+  pauseProducer,
+  resumeProducer,
+  closeProducer,
+  restartIce,
+  leave,
+};

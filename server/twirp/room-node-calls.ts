@@ -1,0 +1,104 @@
+import type { types } from 'mediasoup';
+import { LkcError } from '../../src/errors.js';
+import type { RoomRecord } from '../../src/routing/types.js';
+import type { ClusterNode } from '../node/cluster-node.js';
+import type { Participant } from '../media/participant.js';
+import type { Room } from '../media/room.js';
+import type { CreateRoomParams, ParticipantView, TrackView } from './backend.js';
+
+/**
+ * What the node hosting a room does for the Room API: the calls that reach it over the bus (or directly when the
+ * call came in here). Only this node touches the room's mediasoup objects.
+ */
+export interface RoomNodeCalls {
+  create: (params: CreateRoomParams) => Promise<RoomRecord>;
+  delete: (params: { room: string }) => Promise<void>;
+  list_participants: (params: { room: string }) => Promise<ParticipantView[]>;
+  get_participant: (params: { room: string; identity: string }) => Promise<ParticipantView>;
+  remove_participant: (params: { room: string; identity: string }) => Promise<void>;
+  update_metadata: (params: { room: string; metadata: string }) => Promise<RoomRecord>;
+}
+
+export type RoomNodeCall = keyof RoomNodeCalls;
+
+function trackView(producer: types.Producer): TrackView {
+  const app = producer.appData as Record<string, unknown>;
+  return {
+    sid: producer.id,
+    kind: producer.kind,
+    mime_type: producer.rtpParameters.codecs[0]?.mimeType ?? '',
+    muted: producer.paused,
+    source: typeof app.source === 'string' ? app.source : '',
+    name: typeof app.name === 'string' ? app.name : '',
+  };
+}
+
+function participantView(participant: Participant, region: string): ParticipantView {
+  return {
+    sid: participant.sid,
+    identity: participant.identity,
+    name: participant.name,
+    metadata: participant.metadata,
+    joined_at_ms: participant.joinedAt,
+    is_publisher: participant.isPublisher,
+    region,
+    tracks: [...participant.producers.values()].map(trackView),
+  };
+}
+
+function openRoom(node: ClusterNode, name: string): Room {
+  const room = node.rooms.get(name);
+  if (!room) throw new LkcError('ROOM_NOT_FOUND', `room ${name} does not exist`);
+  return room;
+}
+
+function participantOf(room: Room, identity: string): Participant {
+  const participant = room.participants.get(identity);
+  if (!participant) {
+    throw new LkcError('PARTICIPANT_NOT_FOUND', `participant ${identity} is not in room ${room.name}`);
+  }
+  return participant;
+}
+
+/** The Room API calls as this node runs them on the rooms it hosts. */
+export function roomNodeCalls(node: ClusterNode): RoomNodeCalls {
+  return {
+    async create(params) {
+      const room = await node.hostRoom(params.name, {
+        emptyTimeout: params.empty_timeout,
+        maxParticipants: params.max_participants,
+        metadata: params.metadata,
+      });
+      return room.record(node.id);
+    },
+
+    async delete({ room }) {
+      await node.rooms.closeRoom(openRoom(node, room), 'deleted through the room API');
+    },
+
+    async list_participants({ room }) {
+      return [...openRoom(node, room).participants.values()].map((p) =>
+        participantView(p, node.config.region),
+      );
+    },
+
+    async get_participant({ room, identity }) {
+      return participantView(participantOf(openRoom(node, room), identity), node.config.region);
+    },
+
+    async remove_participant({ room, identity }) {
+      const open = openRoom(node, room);
+      participantOf(open, identity);
+      open.removeParticipant(identity, 'removed through the room API');
+    },
+
+    async update_metadata({ room, metadata }) {
+      const open = openRoom(node, room);
+      open.setMetadata(metadata);
+      // Written before the answer, so that a ListRooms through any node right after sees the new metadata.
+      const record = open.record(node.id);
+      await node.cluster.putRoom(record);
+      return record;
+    },
+  };
+}

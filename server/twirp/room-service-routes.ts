@@ -1,0 +1,33 @@
+import type { HttpSurface } from '../http/http-surface.js';
+import type { Logger } from '../logger.js';
+import type { ClusterNode } from '../node/cluster-node.js';
+import { RoomCallClient, serveRoomCalls } from './bus-calls.js';
+import { ClusterRoomBackend } from './cluster-backend.js';
+import { roomNodeCalls } from './room-node-calls.js';
+import { RoomServiceServer, TWIRP_PREFIX } from './room-service-server.js';
+
+// Twirp answers every verb under its prefix (all but POST with bad_route), so each one is routed here.
+const VERBS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/**
+ * Serves LiveKit's RoomService on the node (`POST /twirp/livekit.RoomService/<Method>`) and answers the Room API
+ * calls other nodes send it over the bus. Call before the node subscribes to the bus.
+ */
+export function addRoomServiceRoutes(http: HttpSurface, node: ClusterNode, logger: Logger): RoomCallClient {
+  const log = logger.child({ component: 'room-api' });
+  const local = roomNodeCalls(node);
+  serveRoomCalls(node.bus, local, log);
+  const remote = new RoomCallClient(node.bus);
+  const server = new RoomServiceServer({
+    backend: new ClusterRoomBackend(node, local, remote, log),
+    keys: node.config.keys,
+    onError: (error, method, cause) => {
+      if (error.status >= 500) log.warn({ method, code: error.code, err: cause }, error.message);
+      else log.debug({ method, code: error.code }, error.message);
+    },
+  });
+  for (const verb of VERBS) {
+    http.route(verb, `${TWIRP_PREFIX}/*`, ({ req, res, url }) => server.handle(req, res, url));
+  }
+  return remote;
+}

@@ -1,0 +1,130 @@
+import {
+  CreateRoomRequest,
+  DeleteRoomRequest,
+  ListParticipantsRequest,
+  ListParticipantsResponse,
+  type ParticipantInfo,
+  Room,
+} from '@livekit/protocol';
+import { createToken, type VideoGrant } from '../auth/token.js';
+import { type ErrorCode, LkcError } from '../errors.js';
+import { callNode, type NodeAnswer } from './call-node.js';
+
+/** Where the Room API is and what to sign its tokens with. */
+export interface RoomApiTarget {
+  /** Base URL of any node, e.g. http://127.0.0.1:7880 */
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+}
+
+export interface CreateRoomOptions {
+  /** Seconds an empty room lives; 0 = the node's default. */
+  emptyTimeout?: number;
+  /** 0 = the node's default. */
+  maxParticipants?: number;
+  metadata?: string;
+  /** Ask for this node (used when it is serving). */
+  nodeId?: string;
+}
+
+/** A room as CreateRoom answers it, and the node it is on. */
+export interface CreatedRoom {
+  room: Room;
+  /** From the node's x-lkc-node-id header; undefined when the server is not lk-cluster. */
+  nodeId?: string;
+}
+
+const TOKEN_TTL_SECONDS = 300;
+const TIMEOUT_MS = 15_000;
+
+// The Twirp code a node answers with, as the lk-cluster error a user reads.
+const LKC_CODE: Record<string, ErrorCode> = {
+  unauthenticated: 'UNAUTHENTICATED',
+  permission_denied: 'PERMISSION_DENIED',
+  not_found: 'ROOM_NOT_FOUND',
+  invalid_argument: 'BAD_INPUT',
+  malformed: 'BAD_INPUT',
+  already_exists: 'ALREADY_EXISTS',
+  resource_exhausted: 'RESOURCE_EXHAUSTED',
+  unavailable: 'UNAVAILABLE',
+};
+
+/** LiveKit's RoomService over Twirp JSON, as `lk room ...` calls it: one short-lived token per call. */
+export class RoomApiClient {
+  constructor(private readonly target: RoomApiTarget) {}
+
+  /** Creates the room, or returns it when it exists already. */
+  async createRoom(name: string, options: CreateRoomOptions = {}): Promise<CreatedRoom> {
+    const body = new CreateRoomRequest({
+      name,
+      emptyTimeout: options.emptyTimeout ?? 0,
+      maxParticipants: options.maxParticipants ?? 0,
+      metadata: options.metadata ?? '',
+      nodeId: options.nodeId ?? '',
+    }).toJson();
+    const { json, headers } = await this.call('CreateRoom', body, { roomCreate: true });
+    const nodeId = headers['x-lkc-node-id'];
+    return {
+      room: Room.fromJson(json as never, { ignoreUnknownFields: true }),
+      nodeId: typeof nodeId === 'string' ? nodeId : undefined,
+    };
+  }
+
+  /** Closes the room on its node, disconnecting everyone in it. */
+  async deleteRoom(name: string): Promise<void> {
+    await this.call('DeleteRoom', new DeleteRoomRequest({ room: name }).toJson(), { roomCreate: true });
+  }
+
+  async listParticipants(room: string): Promise<ParticipantInfo[]> {
+    const { json } = await this.call('ListParticipants', new ListParticipantsRequest({ room }).toJson(), {
+      roomAdmin: true,
+      room,
+    });
+    return ListParticipantsResponse.fromJson(json as never, { ignoreUnknownFields: true }).participants;
+  }
+
+  private async call(method: string, body: unknown, grant: VideoGrant): Promise<Omit<NodeAnswer, 'status'>> {
+    const token = await createToken({
+      apiKey: this.target.apiKey,
+      apiSecret: this.target.apiSecret,
+      identity: 'lk-cluster-cli',
+      grant,
+      ttlSeconds: TOKEN_TTL_SECONDS,
+    });
+    const { status, json, headers } = await callNode({
+      url: new URL(`/twirp/livekit.RoomService/${method}`, this.target.url),
+      method: 'POST',
+      token,
+      body,
+      timeoutMs: TIMEOUT_MS,
+      unreachable: (err) =>
+        new LkcError(
+          'UNAVAILABLE',
+          `no node answers at ${this.target.url} (${err.message}): start one with \`lk-cluster start\` or pass --url`,
+        ),
+      notJson: (statusCode) =>
+        new LkcError(
+          'UNAVAILABLE',
+          `${this.target.url} answered ${statusCode} with something that is not JSON: is it an lk-cluster or LiveKit node?`,
+        ),
+    });
+    if (status >= 400) throw twirpFailure(json, status, this.target);
+    return { json, headers };
+  }
+}
+
+function twirpFailure(json: unknown, status: number, target: RoomApiTarget): LkcError {
+  const { code, msg } = (json ?? {}) as { code?: string; msg?: string };
+  const message = msg ?? `HTTP ${status}`;
+  if (code === 'unauthenticated') {
+    return new LkcError(
+      'UNAUTHENTICATED',
+      `${target.url} refused API key ${target.apiKey}: ${message}. Use a key the nodes have (config keys, or LKC_API_KEY and LKC_API_SECRET)`,
+    );
+  }
+  if (code === 'bad_route') {
+    return new LkcError('UNAVAILABLE', `${target.url} does not serve the Room API (${message}): check --url`);
+  }
+  return new LkcError(LKC_CODE[code ?? ''] ?? 'INTERNAL', message);
+}

@@ -1,0 +1,76 @@
+import type { Config } from '../config/types.js';
+import { LkcError } from '../errors.js';
+import type { ClusterState } from '../supervisor/state-file.js';
+import type { RoomApiTarget } from './room-api-client.js';
+
+/** Where a command found what it calls the Room API with. */
+export interface TargetSources {
+  /** --url */
+  url?: string;
+  /** The cluster a supervisor runs in the working folder. */
+  cluster?: ClusterState;
+  env: NodeJS.ProcessEnv;
+}
+
+function normaliseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text.replace(/^ws(s?):\/\//i, 'http$1://'));
+  } catch {
+    throw new LkcError(
+      'BAD_INPUT',
+      `--url ${text} is not a URL; give a node's address, e.g. http://127.0.0.1:7880`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new LkcError(
+      'BAD_INPUT',
+      `--url ${text} must be http(s):// (or ws(s)://, as LiveKit's tools accept)`,
+    );
+  }
+  return url.origin;
+}
+
+/** The node to call: --url, else a serving node of the cluster started in this folder, else this config's port. */
+function targetUrl(config: Config, sources: TargetSources): string {
+  if (sources.url) return normaliseUrl(sources.url);
+  const nodes = sources.cluster?.nodes ?? [];
+  const serving =
+    nodes.find((node) => node.url && node.state === 'serving') ?? nodes.find((node) => node.url);
+  if (serving?.url) return normaliseUrl(serving.url);
+  return `http://127.0.0.1:${config.port}`;
+}
+
+/**
+ * The key pair to sign with: LKC_API_KEY and LKC_API_SECRET, else the config's first key (or the key of the
+ * cluster started in this folder). The secret is never part of an error.
+ */
+function targetKey(config: Config, env: NodeJS.ProcessEnv): { apiKey: string; apiSecret: string } {
+  const apiKey = env.LKC_API_KEY?.trim();
+  const apiSecret = env.LKC_API_SECRET?.trim();
+  if (apiKey && apiSecret) return { apiKey, apiSecret };
+  if (apiSecret) throw new LkcError('BAD_INPUT', 'LKC_API_SECRET is set without LKC_API_KEY: set both');
+  if (apiKey) {
+    const configured = Object.hasOwn(config.keys, apiKey) ? config.keys[apiKey] : undefined;
+    if (!configured) {
+      throw new LkcError(
+        'BAD_INPUT',
+        `LKC_API_KEY ${apiKey} is not in the config's keys: set LKC_API_SECRET too`,
+      );
+    }
+    return { apiKey, apiSecret: configured };
+  }
+  const [first] = Object.entries(config.keys);
+  if (!first) {
+    throw new LkcError(
+      'UNAUTHENTICATED',
+      'no API key to sign the request with: set LKC_API_KEY and LKC_API_SECRET, or add `keys: {KEY: SECRET}` to the config',
+    );
+  }
+  return { apiKey: first[0], apiSecret: first[1] };
+}
+
+/** Resolves the node URL and key pair a `room` command calls the Room API with. */
+export function resolveRoomApiTarget(config: Config, sources: TargetSources): RoomApiTarget {
+  return { url: targetUrl(config, sources), ...targetKey(config, sources.env) };
+}
