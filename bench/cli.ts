@@ -7,11 +7,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { RedisRouter } from '../src/routing/redis-router.js';
-import { runCli } from '../test/helpers/run-cli.js';
 import { testConfig } from '../test/helpers/config.js';
-import { startRedis } from '../test/helpers/redis-server.js';
-import { nodeRecord } from '../test/helpers/node-records.js';
 import { writeConfig } from '../test/helpers/node-process.js';
+import { nodeRecord } from '../test/helpers/node-records.js';
+import { startRedis } from '../test/helpers/redis-server.js';
+import { runCli } from '../test/helpers/run-cli.js';
 import { median } from './figures.js';
 import { machineLine } from './machine.js';
 

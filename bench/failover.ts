@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { Redis } from 'ioredis';
 import { DEFAULT_KEY_PREFIX as PREFIX } from '../src/config/defaults.js';
+import type { NodeRecord } from '../src/records.js';
 import { RedisRouter } from '../src/routing/redis-router.js';
-import type { NodeRecord } from '../src/routing/types.js';
 import { testConfig } from '../test/helpers/config.js';
+import { admin, nodeConfig, startNode, type TestNode, writeConfig } from '../test/helpers/node-process.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { waitFor } from '../test/helpers/wait.js';
-import { admin, nodeConfig, startNode, type TestNode, writeConfig } from '../test/helpers/node-process.js';
 import { median } from './figures.js';
 import { machineLine } from './machine.js';
 

@@ -5,8 +5,8 @@
  */
 import { describeCloseCode } from '../src/signal/close-codes.js';
 import { Call, type PublishChoice } from './call.js';
-import { type CloseInfo, SignalClient } from './signal-client.js';
 import { type CallStats, readStats } from './call-stats.js';
+import { type CloseInfo, SignalClient } from './signal-client.js';
 import * as view from './view.js';
 
 export interface PageState {

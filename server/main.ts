@@ -4,8 +4,8 @@ import { isLkcError } from '../src/errors.js';
 import type { NodeMessage, SupervisorMessage } from '../src/node-contract/ipc.js';
 import { applyNodeOverrides, NODE_OVERRIDES_ENV } from '../src/node-contract/overrides.js';
 import { createLogger, type Logger } from './logger.js';
-import type { ClusterNode } from './node/cluster-node.js';
 import { isolateWorkersFromNodeSignals } from './media/worker-session.js';
+import type { ClusterNode } from './node/cluster-node.js';
 
 // A stop that hangs (a store that never answers) must not keep the process alive.
 const HARD_EXIT_MS = 15_000;

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { NodeState } from '../src/routing/types.js';
+import type { NodeState } from '../src/records.js';
 
 const NODE_STATES: NodeState[] = ['starting', 'serving', 'draining', 'shutting_down'];
 

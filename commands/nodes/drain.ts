@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { renderDetails } from '../../cli/table.js';
 import { parseDurationSeconds } from '../../cli/duration.js';
+import { renderDetails } from '../../cli/table.js';
 import { drainNode } from '../../src/node-client/admin-client.js';
-import type { NodeRecord } from '../../src/routing/types.js';
+import type { NodeRecord } from '../../src/records.js';
 
 export default class NodesDrain extends BaseCommand<typeof NodesDrain> {
   static override description =

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { renderDetails } from '../../cli/table.js';
 import { undrainNode } from '../../src/node-client/admin-client.js';
-import type { NodeRecord } from '../../src/routing/types.js';
+import type { NodeRecord } from '../../src/records.js';
 
 export default class NodesUndrain extends BaseCommand<typeof NodesUndrain> {
   static override description = 'Return a draining node to serving: it takes new rooms again';

@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { parseDegreesFlag } from '../../cli/coordinates-flags.js';
 import { addRegion, editConfigFile } from '../../src/config/edit.js';
 import { configFileToEdit } from '../../src/config/load.js';
 import { LkcError } from '../../src/errors.js';
 import { builtinRegion } from '../../src/geo/cloud-regions.js';
-import { parseDegreesFlag } from '../../cli/coordinates-flags.js';
 
 export default class RegionsAdd extends BaseCommand<typeof RegionsAdd> {
   static override description =

@@ -2,8 +2,9 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { renderDetails, renderTable } from '../../cli/table.js';
 import { withClusterRouter } from '../../src/routing/open.js';
-import type { Placement, PlacementExplanation } from '../../src/routing/types.js';
+import type { Placement } from '../../src/routing/types.js';
 import { NoAvailableNodesError } from '../../src/selector/errors.js';
+import type { PlacementExplanation } from '../../src/selector/explain.js';
 
 function verdictTable(explanation: PlacementExplanation): string {
   return renderTable(

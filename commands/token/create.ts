@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { renderDetails } from '../../cli/table.js';
 import { parseDurationSeconds } from '../../cli/duration.js';
+import { renderDetails } from '../../cli/table.js';
 import { createToken, type VideoGrant } from '../../src/auth/token.js';
 import { LkcError } from '../../src/errors.js';
 

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { bearerToken, requireGrant, verifyToken } from '../../src/auth/token.js';
 import { LkcError } from '../../src/errors.js';
+import type { Room } from '../media/room.js';
+import type { ClusterNode } from '../node/cluster-node.js';
 import type { HttpSurface } from './http-surface.js';
 import { readJsonBody, sendJson } from './http-surface.js';
-import type { ClusterNode } from '../node/cluster-node.js';
-import type { Room } from '../media/room.js';
 
 /** The longest drain deadline accepted: a week. */
 const MAX_DRAIN_SECONDS = 7 * 24 * 3600;

@@ -1,6 +1,6 @@
+import type { ClusterNode } from '../node/cluster-node.js';
 import type { HttpSurface } from './http-surface.js';
 import { sendJson } from './http-surface.js';
-import type { ClusterNode } from '../node/cluster-node.js';
 
 /** GET /healthz (the process lives), GET /readyz (it can take work), GET /metrics (Prometheus text). */
 export function addHealthRoutes(http: HttpSurface, node: ClusterNode): void {

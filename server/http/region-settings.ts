@@ -4,9 +4,9 @@ import type { Config } from '../../src/config/types.js';
 import { isLkcError } from '../../src/errors.js';
 import { haversineKm } from '../../src/geo/haversine.js';
 import { findRegion } from '../../src/geo/region-table.js';
-import type { NodeView } from '../../src/routing/types.js';
-import { type HttpSurface, sendJson } from './http-surface.js';
+import type { NodeView } from '../../src/records.js';
 import type { ClusterNode } from '../node/cluster-node.js';
+import { type HttpSurface, sendJson } from './http-surface.js';
 
 /**
  * Clients cache the list for this long (the server SDK honours max-age). Short, because the list names nodes,

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { LkcError } from '../../src/errors.js';
 import { randomId } from '../../src/ids.js';
-import type { RoomRecord } from '../../src/routing/types.js';
+import type { RoomRecord } from '../../src/records.js';
 import type { Logger } from '../logger.js';
 import { MEDIA_CODECS } from './media-codecs.js';
 import { Participant } from './participant.js';

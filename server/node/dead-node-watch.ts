@@ -1,6 +1,10 @@
+import {
+  type ClusterEvent,
+  DeadNodeSweeper,
+  listenClusterEvents,
+} from '../../src/routing/dead-node-sweeper.js';
 import { describeRedis } from '../../src/routing/redis-connect.js';
 import { RedisRouter } from '../../src/routing/redis-router.js';
-import { type ClusterEvent, DeadNodeSweeper, listenClusterEvents } from '../../src/routing/dead-node-sweeper.js';
 import type { Logger } from '../logger.js';
 import type { ClusterNode } from './cluster-node.js';
 

@@ -1,9 +1,9 @@
 import { availableParallelism, loadavg } from 'node:os';
-import type { NodeStats } from '../../src/routing/types.js';
+import type { NodeStats } from '../../src/records.js';
 import type { Logger } from '../logger.js';
-import type { NodeMetrics } from '../metrics.js';
 import type { RoomRegistry } from '../media/room-registry.js';
 import type { WorkerPool } from '../media/worker-pool.js';
+import type { NodeMetrics } from '../metrics.js';
 
 interface Counters {
   at: number;

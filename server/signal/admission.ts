@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { bearerToken, type TokenClaims, verifyToken } from '../../src/auth/token.js';
 import { isLkcError, LkcError } from '../../src/errors.js';
-import type { ClusterNode } from '../node/cluster-node.js';
 import type { Room } from '../media/room.js';
+import type { ClusterNode } from '../node/cluster-node.js';
 
 /** Where an admitted session runs: on a room of this node, or relayed to the node that hosts the room. */
 export type SessionTarget = { local: true; room: Room } | { local: false; nodeId: string };

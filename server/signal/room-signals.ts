@@ -1,10 +1,10 @@
 import type { types } from 'mediasoup';
 import { CloseCode } from '../../src/signal/close-codes.js';
-import { notification } from '../../src/signal/responses.js';
 import type { ParticipantInfo, ProducerInfo, SignalNotification } from '../../src/signal/protocol.js';
-import type { ClusterNode } from '../node/cluster-node.js';
+import { notification } from '../../src/signal/responses.js';
 import type { Participant } from '../media/participant.js';
 import type { Room } from '../media/room.js';
+import type { ClusterNode } from '../node/cluster-node.js';
 import type { SignalSession } from './signal-session.js';
 
 /** A participant as the protocol shows it. */

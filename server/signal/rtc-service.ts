@@ -7,12 +7,12 @@ import { RELAY_MESSAGE_TYPES } from '../../src/relay/relay-messages.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
 import { MAX_SOCKET_MESSAGE_BYTES } from '../../src/signal/protocol.js';
 import { sendJson } from '../http/http-surface.js';
+import { addJoinPage } from '../http/join-page.js';
 import type { Logger } from '../logger.js';
 import type { ClusterNode } from '../node/cluster-node.js';
-import { bridge } from '../relay/bridge.js';
 import { acceptRelayedSession } from '../relay/accept-relayed.js';
+import { bridge } from '../relay/bridge.js';
 import { type Admission, admit, authorize, Refusal } from './admission.js';
-import { addJoinPage } from '../http/join-page.js';
 import { SignalSession } from './signal-session.js';
 import { WebSocketTransport } from './websocket-transport.js';
 

@@ -1,7 +1,7 @@
 import type { types } from 'mediasoup';
 import { CloseCode } from '../../src/signal/close-codes.js';
-import { notification, SignalRequestError } from '../../src/signal/responses.js';
 import type { AnswerDataMap, IceCandidate, Method, RequestDataMap } from '../../src/signal/protocol.js';
+import { notification, SignalRequestError } from '../../src/signal/responses.js';
 import type { Participant } from '../media/participant.js';
 import { participantInfo, producerInfo } from './room-signals.js';
 import type { SignalSession } from './signal-session.js';

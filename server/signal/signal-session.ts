@@ -1,16 +1,16 @@
 import type { TokenClaims } from '../../src/auth/token.js';
 import { isLkcError } from '../../src/errors.js';
 import { CloseCode, describeCloseCode } from '../../src/signal/close-codes.js';
-import { errorResponse, okResponse, SignalRequestError } from '../../src/signal/responses.js';
 import { parseRequest } from '../../src/signal/parse.js';
 import type { SignalErrorCode, SignalRequest } from '../../src/signal/protocol.js';
+import { errorResponse, okResponse, SignalRequestError } from '../../src/signal/responses.js';
 import type { SignalTransport } from '../../src/signal/transport.js';
 import type { Logger } from '../logger.js';
-import type { ClusterNode } from '../node/cluster-node.js';
 import type { Participant } from '../media/participant.js';
 import type { Room } from '../media/room.js';
-import { METHOD_HANDLERS } from './signal-methods.js';
+import type { ClusterNode } from '../node/cluster-node.js';
 import { RoomSignals } from './room-signals.js';
+import { METHOD_HANDLERS } from './signal-methods.js';
 
 export interface SessionContext {
   node: ClusterNode;

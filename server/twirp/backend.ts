@@ -1,4 +1,4 @@
-import type { RoomRecord } from '../../src/routing/types.js';
+import type { RoomRecord } from '../../src/records.js';
 
 /** A published track of a participant, in the room node's terms. */
 export interface TrackView {

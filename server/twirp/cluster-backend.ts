@@ -1,5 +1,5 @@
 import { isLkcError, LkcError } from '../../src/errors.js';
-import type { RoomRecord } from '../../src/routing/types.js';
+import type { RoomRecord } from '../../src/records.js';
 import type { Logger } from '../logger.js';
 import type { ClusterNode } from '../node/cluster-node.js';
 import type { CreateRoomParams, ParticipantView, RoomServiceBackend } from './backend.js';

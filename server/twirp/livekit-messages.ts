@@ -6,7 +6,7 @@ import {
   TrackSource,
   TrackType,
 } from '@livekit/protocol';
-import type { RoomRecord } from '../../src/routing/types.js';
+import type { RoomRecord } from '../../src/records.js';
 import type { ParticipantView, TrackView } from './backend.js';
 
 /** A room record as LiveKit's `Room` message. */

@@ -11,7 +11,7 @@ import {
   UpdateRoomMetadataRequest,
 } from '@livekit/protocol';
 import type { VideoGrant } from '../../src/auth/token.js';
-import type { RoomRecord } from '../../src/routing/types.js';
+import type { RoomRecord } from '../../src/records.js';
 import type { RoomServiceBackend } from './backend.js';
 import type { EncodableMessage, MessageClass } from './codec.js';
 import { TwirpError } from './errors.js';

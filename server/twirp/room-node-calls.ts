@@ -1,9 +1,9 @@
 import type { types } from 'mediasoup';
 import { LkcError } from '../../src/errors.js';
-import type { RoomRecord } from '../../src/routing/types.js';
-import type { ClusterNode } from '../node/cluster-node.js';
+import type { RoomRecord } from '../../src/records.js';
 import type { Participant } from '../media/participant.js';
 import type { Room } from '../media/room.js';
+import type { ClusterNode } from '../node/cluster-node.js';
 import type { CreateRoomParams, ParticipantView, TrackView } from './backend.js';
 
 /**

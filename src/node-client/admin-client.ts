@@ -1,10 +1,10 @@
 import { createToken } from '../auth/token.js';
 import type { Config } from '../config/types.js';
 import { LkcError } from '../errors.js';
-import { callNode } from './call-node.js';
+import type { NodeRecord } from '../records.js';
 import { withClusterRouter } from '../routing/open.js';
-import type { NodeRecord } from '../routing/types.js';
 import type { ClusterState } from '../supervisor/state-file.js';
+import { callNode } from './call-node.js';
 
 /** A node the CLI can reach: its id and base URL. */
 export interface NodeAddress {

@@ -1,4 +1,4 @@
-import type { NodeState } from '../routing/types.js';
+import type { NodeState } from '../records.js';
 
 /** What a supervised node tells its supervisor over the IPC channel. */
 export interface NodeStateMessage {

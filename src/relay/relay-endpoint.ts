@@ -6,7 +6,12 @@
  */
 import type { TokenClaims } from '../auth/token.js';
 import { CloseCode } from '../signal/close-codes.js';
-import { decodeRelayMessage, encodeRelayMessage, type OpenMessage, type RelayMessage } from './relay-messages.js';
+import {
+  decodeRelayMessage,
+  encodeRelayMessage,
+  type OpenMessage,
+  type RelayMessage,
+} from './relay-messages.js';
 import { type HoldLimits, type RelayRole, RelaySession } from './relay-session.js';
 
 /** The part of the cluster router the bridge needs: a channel per node. */

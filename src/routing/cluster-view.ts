@@ -1,7 +1,7 @@
 import type { NodeSelectorConfig } from '../config/types.js';
+import type { NodeRecord, NodeView } from '../records.js';
 import { type PreparedNodes, prepareNodes } from '../selector/select.js';
 import type { ClaimResult } from './placement.js';
-import type { NodeRecord, NodeView } from './types.js';
 
 /** What changed in Redis since a version, as lua/changes.lua returns it. */
 export interface ViewChanges {

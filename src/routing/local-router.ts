@@ -1,16 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config/types.js';
+import type { NodeRecord, NodeView, RoomRecord } from '../records.js';
 import { prepareNodes } from '../selector/select.js';
 import { type ClaimResult, checkRoomName, placeRoomWith, RECENT_WINDOW_MS } from './placement.js';
-import type {
-  BusHandler,
-  NodeRecord,
-  NodeView,
-  Placement,
-  PlaceOptions,
-  RoomRecord,
-  Router,
-} from './types.js';
+import type { BusHandler, Placement, PlaceOptions, Router } from './types.js';
 
 interface LocalNode {
   record: NodeRecord;

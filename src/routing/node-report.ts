@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import { LkcError } from '../errors.js';
-import type { NodeState, NodeView, Router } from './types.js';
+import type { NodeState, NodeView } from '../records.js';
+import type { Router } from './types.js';
 
 /** A node as `nodes list` and `nodes show` report it: the record, its lease, and what an operator should notice. */
 export interface NodeListing extends NodeView {

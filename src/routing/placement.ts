@@ -1,8 +1,10 @@
 import { isLkcError, LkcError } from '../errors.js';
+import type { NodeView } from '../records.js';
 import { NoAvailableNodesError } from '../selector/errors.js';
+import type { PlacementExplanation } from '../selector/explain.js';
 import { explainPlacement, type PlacementOutcome } from '../selector/explain.js';
 import { type PreparedNodes, type Selection, selectFrom, selectPinned } from '../selector/select.js';
-import type { NodeView, Placement, PlacementExplanation, PlaceOptions } from './types.js';
+import type { Placement, PlaceOptions } from './types.js';
 
 /** How a claim ended (see lua/claim.lua). */
 export type ClaimOutcome = 'held' | 'claimed' | 'none' | 'chosen_dead' | 'chosen_state' | 'chosen_full';

@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.js';
 import { isLkcError, LkcError } from '../errors.js';
+import type { NodeRecord, NodeState, NodeView, RoomRecord } from '../records.js';
 import { ClusterView, type ViewChanges } from './cluster-view.js';
 import { nodeRemovalKeys, type RoutingKeys, routingKeys } from './keys.js';
 import {
@@ -17,16 +18,7 @@ import {
   waitUntilReady,
 } from './redis-connect.js';
 import { RoutingScripts } from './scripts.js';
-import type {
-  BusHandler,
-  NodeRecord,
-  NodeState,
-  NodeView,
-  Placement,
-  PlaceOptions,
-  RoomRecord,
-  Router,
-} from './types.js';
+import type { BusHandler, Placement, PlaceOptions, Router } from './types.js';
 
 export interface RedisRouterOptions extends RedisConnectOptions {
   /** How often a placing router's view of the nodes catches up with Redis, in the background. */

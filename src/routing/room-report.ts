@@ -1,5 +1,6 @@
 import { LkcError } from '../errors.js';
-import type { NodeState, RoomRecord, Router } from './types.js';
+import type { NodeState, RoomRecord } from '../records.js';
+import type { Router } from './types.js';
 
 /** A room as `room list` and `room show` report it: where it is mapped, and its record when a node wrote one. */
 export interface RoomListing {

@@ -1,4 +1,4 @@
-import type { NodeView } from '../routing/types.js';
+import type { NodeView } from '../records.js';
 
 /** Why a node cannot take a new room. */
 export type ExclusionCode =

@@ -1,6 +1,6 @@
 import type { RegionConfig } from '../config/types.js';
 import { haversineKm } from '../geo/haversine.js';
-import type { NodeView } from '../routing/types.js';
+import type { NodeView } from '../records.js';
 import { unknownOriginRegion } from './errors.js';
 import { sysloadLimit } from './sysload.js';
 import { type SelectorKindRule, singleTier, type Tier } from './tier.js';

@@ -1,5 +1,5 @@
 import type { NodeSelectorConfig, SelectionAlgorithm, SelectorKind } from '../config/types.js';
-import type { NodeView } from '../routing/types.js';
+import type { NodeView } from '../records.js';
 import { anySelector } from './any.js';
 import { type Exclusion, exclusionOf, formatLoad, type LoadLimit } from './available.js';
 import { cpuloadSelector } from './cpuload.js';

@@ -1,5 +1,5 @@
 import type { SortBy } from '../config/types.js';
-import type { NodeView } from '../routing/types.js';
+import type { NodeView } from '../records.js';
 
 /** Every sort_by option, as LiveKit names them. */
 export const SORT_BY_OPTIONS: readonly SortBy[] = [

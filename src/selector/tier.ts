@@ -1,5 +1,5 @@
 import type { NodeSelectorConfig, RegionConfig } from '../config/types.js';
-import type { NodeView } from '../routing/types.js';
+import type { NodeView } from '../records.js';
 import type { LoadLimit } from './available.js';
 import type { LowestOrder } from './lowest.js';
 

@@ -1,5 +1,5 @@
 import type { SortBy } from '../config/types.js';
-import type { NodeView } from '../routing/types.js';
+import type { NodeView } from '../records.js';
 import { pickLowest } from './lowest.js';
 import { compareLoad } from './sort.js';
 

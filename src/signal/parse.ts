@@ -4,7 +4,6 @@
  */
 import { utf8Length } from './close-codes.js';
 import { checkObject, isObject } from './fields.js';
-import { errorResponse } from './responses.js';
 import {
   type ErrorResponse,
   isMethod,
@@ -16,6 +15,7 @@ import {
   type SignalRequest,
 } from './protocol.js';
 import { DATA_OPTIONAL, REQUEST_SPECS } from './request-specs.js';
+import { errorResponse } from './responses.js';
 
 export type ParseResult = { ok: true; request: SignalRequest } | { ok: false; response: ErrorResponse };
 

@@ -5,9 +5,9 @@ import type { Config, RegionConfig } from '../config/types.js';
 import { LkcError } from '../errors.js';
 import { builtinRegion } from '../geo/cloud-regions.js';
 import { randomId } from '../ids.js';
-import { type LocalRedis, startLocalRedis } from './local-redis.js';
 import type { NodeOverrides } from '../node-contract/overrides.js';
 import { nextFreePort, splitPortRange } from '../system/ports.js';
+import { type LocalRedis, startLocalRedis } from './local-redis.js';
 import { type ClusterState, readState, removeState, statePath, writeState } from './state-file.js';
 import { type NodeSpec, Supervisor } from './supervisor.js';
 

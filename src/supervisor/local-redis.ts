@@ -4,8 +4,8 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LkcError } from '../errors.js';
-import { spawnBound } from './bound-spawn.js';
 import { which } from '../system/which.js';
+import { spawnBound } from './bound-spawn.js';
 
 /** A private redis-server the supervisor started for a local multi-node cluster. */
 export interface LocalRedis {

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config, NodeSelectorConfig } from '../config/types.js';
-import type { NodeState } from '../routing/types.js';
+import type { NodeState } from '../records.js';
 
 /** Folder (in the working directory) where a running `lk-cluster start` leaves its address. */
 export const STATE_DIR = '.lk-cluster';

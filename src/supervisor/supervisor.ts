@@ -4,9 +4,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { LkcError } from '../errors.js';
-import type { NodeState } from '../routing/types.js';
 import type { NodeMessage, SupervisorMessage } from '../node-contract/ipc.js';
 import { NODE_INDEX_ENV, NODE_OVERRIDES_ENV, type NodeOverrides } from '../node-contract/overrides.js';
+import type { NodeState } from '../records.js';
 import { isPortFree, nextFreePort, type PortRange } from '../system/ports.js';
 
 /** The node entry point, from dist/src/supervisor/ to dist/server/main.js. */

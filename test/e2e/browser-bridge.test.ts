@@ -5,9 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createToken } from '../../src/auth/token.js';
-import { freePort } from '../helpers/ports.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait.js';
 import {
   admin,
   nodeConfig,
@@ -17,6 +14,9 @@ import {
   type TestNode,
   writeConfig,
 } from '../helpers/node-process.js';
+import { freePort } from '../helpers/ports.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
 import { type Frame, openSession, type UpgradeRefusal, type WsSession } from '../helpers/ws-session.js';
 import { launchBrowser, openJoinPage } from './browser.js';
 

@@ -3,8 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { CloseCode } from '../../src/signal/close-codes.js';
-import { waitFor } from '../helpers/wait.js';
-import { admin, TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
 import {
   type FaultCluster,
   joinRoom,
@@ -13,6 +11,8 @@ import {
   startFaultCluster,
   UPDATE_INTERVAL_MS,
 } from '../helpers/fault-cluster.js';
+import { admin, TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 // Timers of busy node processes on a small shared machine fire late; the allowance is for that, not for the rule.
 const SCHEDULING_ALLOWANCE_MS = 500;

@@ -2,9 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { CloseCode } from '../../src/signal/close-codes.js';
-import { waitFor } from '../helpers/wait.js';
+import {
+  type FaultCluster,
+  joinRoom,
+  type Participant,
+  PREFIX,
+  startFaultCluster,
+} from '../helpers/fault-cluster.js';
 import { admin, get, TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
-import { type FaultCluster, joinRoom, type Participant, PREFIX, startFaultCluster } from '../helpers/fault-cluster.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('a node cut off longer than its lease (SIGSTOP, then SIGCONT)', () => {
   let cluster: FaultCluster;

@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { waitFor } from '../helpers/wait.js';
-import { admin, get, TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
 import {
   type FaultCluster,
   joinRoom,
@@ -15,6 +13,8 @@ import {
   startFaultCluster,
   UPDATE_INTERVAL_MS,
 } from '../helpers/fault-cluster.js';
+import { admin, get, TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const OUTAGE_MS = 10_000;
 const ROOM_COUNT = 20;

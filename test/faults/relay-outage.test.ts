@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode } from '../../src/signal/close-codes.js';
-import { waitFor } from '../helpers/wait.js';
+import {
+  type FaultCluster,
+  joinRoom,
+  type Participant,
+  startFaultCluster,
+} from '../helpers/fault-cluster.js';
 import { admin, get, type TestNode } from '../helpers/node-process.js';
-import { type FaultCluster, joinRoom, type Participant, startFaultCluster } from '../helpers/fault-cluster.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Longer than the relay's gap timeout (2 s) and peer timeout (3.5 s): neither may judge an outage. */
 const OUTAGE_MS = 5000;

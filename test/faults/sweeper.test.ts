@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { RedisConfig } from '../../src/config/types.js';
+import {
+  type ClusterEvent,
+  DeadNodeSweeper,
+  listenClusterEvents,
+} from '../../src/routing/dead-node-sweeper.js';
 import { RedisRouter } from '../../src/routing/redis-router.js';
-import { type ClusterEvent, DeadNodeSweeper, listenClusterEvents } from '../../src/routing/dead-node-sweeper.js';
 import { testConfig } from '../helpers/config.js';
+import { nodeRecord } from '../helpers/node-records.js';
 import { startCluster } from '../helpers/redis-cluster.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { nodeRecord } from '../helpers/node-records.js';
 
 /** Where the suite's Redis is: the redis section of a config, and how to stop it. */
 interface Target {

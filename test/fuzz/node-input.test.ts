@@ -6,9 +6,9 @@ import { WebSocket } from 'ws';
 import { createToken } from '../../src/auth/token.js';
 import { MAX_FRAME_BYTES, MAX_SOCKET_MESSAGE_BYTES } from '../../src/signal/protocol.js';
 import { type FaultCluster, joinToken, startFaultCluster } from '../helpers/fault-cluster.js';
-import { waitFor } from '../helpers/wait.js';
 import { admin, get, TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
 import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
+import { waitFor } from '../helpers/wait.js';
 import { type Frame, malformedFrame, malformedTwirpCall, type TwirpCall } from './malformed-inputs.js';
 import { fuzzSeed, Random } from './random.js';
 

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createToken } from '../../src/auth/token.js';
 import type { ClusterState } from '../../src/supervisor/state-file.js';
+import { cleanEnv, pidAlive } from './node-process.js';
 import { projectRoot } from './paths.js';
 import { collectOutput, exited, spawnTracked } from './processes.js';
 import { waitFor } from './wait.js';
-import { cleanEnv, pidAlive } from './node-process.js';
 
 /** A running `lk-cluster start` and what it printed. */
 export interface StartRun {

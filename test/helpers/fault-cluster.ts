@@ -5,9 +5,6 @@ import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { createToken } from '../../src/auth/token.js';
 import { DEFAULT_KEY_PREFIX } from '../../src/config/defaults.js';
-import { freePort } from './ports.js';
-import { startRedis, type TestRedis } from './redis-server.js';
-import { waitFor } from './wait.js';
 import {
   admin,
   nodeConfig,
@@ -17,6 +14,9 @@ import {
   type TestNode,
   writeConfig,
 } from './node-process.js';
+import { freePort } from './ports.js';
+import { startRedis, type TestRedis } from './redis-server.js';
+import { waitFor } from './wait.js';
 
 /** The key prefix the test nodes write under (nodeConfig's default). */
 export const PREFIX = DEFAULT_KEY_PREFIX;

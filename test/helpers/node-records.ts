@@ -1,5 +1,5 @@
 import type { LimitConfig } from '../../src/config/types.js';
-import type { NodeRecord, NodeState, NodeStats, NodeView } from '../../src/routing/types.js';
+import type { NodeRecord, NodeState, NodeStats, NodeView } from '../../src/records.js';
 
 export interface NodeShape {
   region?: string;

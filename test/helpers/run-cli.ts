@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { type Finished, finished, spawnTracked } from './processes.js';
 import { projectRoot } from './paths.js';
+import { type Finished, finished, spawnTracked } from './processes.js';
 
 /** What a CLI run printed and how it ended. */
 export type CliRun = Finished;

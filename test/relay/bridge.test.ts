@@ -6,10 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { createToken } from '../../src/auth/token.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
-import { freePort } from '../helpers/ports.js';
-import { exited } from '../helpers/processes.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait.js';
 import {
   admin,
   nodeConfig,
@@ -19,7 +15,11 @@ import {
   type TestNode,
   writeConfig,
 } from '../helpers/node-process.js';
+import { freePort } from '../helpers/ports.js';
+import { exited } from '../helpers/processes.js';
 import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
 import { type Frame, openSession, type WsSession } from '../helpers/ws-session.js';
 
 function joinToken(identity: string, room: string) {

@@ -8,10 +8,10 @@ import { encodeRelayMessage } from '../../src/relay/relay-messages.js';
 import type { RelaySession } from '../../src/relay/relay-session.js';
 import type { Router } from '../../src/routing/types.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
+import { attach, connectRouter } from '../helpers/cluster-bus.js';
 import { collectOutput, spawnTracked, stopProcess } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { attach, connectRouter } from '../helpers/cluster-bus.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/relay-node.js', import.meta.url));
 const claims = (identity: string): TokenClaims => ({

@@ -6,9 +6,9 @@ import type { RelaySession } from '../../src/relay/relay-session.js';
 import { RedisRouter } from '../../src/routing/redis-router.js';
 import type { Router } from '../../src/routing/types.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
+import { attach, connectRouter } from '../helpers/cluster-bus.js';
 import { askRedis, startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { attach, connectRouter } from '../helpers/cluster-bus.js';
 
 const claims = (identity: string): TokenClaims => ({
   apiKey: 'devkey',

@@ -7,11 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RedisRouter } from '../../src/routing/redis-router.js';
 import { SEED_REGIONS, testConfig } from '../helpers/config.js';
+import { nodeRecord } from '../helpers/node-records.js';
 import { freePort } from '../helpers/ports.js';
 import { type Finished, finished, spawnTracked } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { nodeRecord } from '../helpers/node-records.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 

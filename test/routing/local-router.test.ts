@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { createRouter } from '../../src/routing/create.js';
 import { LocalRouter } from '../../src/routing/local-router.js';
 import { testConfig } from '../helpers/config.js';
-import { waitFor } from '../helpers/wait.js';
 import { nodeRecord } from '../helpers/node-records.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('local router (single node, no redis)', () => {
   it('is what createRouter gives when no redis is configured', async () => {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Config, RedisConfig } from '../../src/config/types.js';
+import type { RoomRecord } from '../../src/records.js';
 import { RedisRouter, type RedisRouterOptions } from '../../src/routing/redis-router.js';
-import type { RoomRecord } from '../../src/routing/types.js';
 import { SEED_REGIONS, testConfig } from '../helpers/config.js';
+import { nodeRecord } from '../helpers/node-records.js';
 import { waitFor } from '../helpers/wait.js';
 import { placeFromProcesses } from './concurrent-placement.js';
-import { nodeRecord } from '../helpers/node-records.js';
 
 /** Where the suite's Redis is: the redis section of a config, and how to stop it. */
 export interface RedisTarget {

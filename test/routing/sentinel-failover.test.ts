@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RedisRouter } from '../../src/routing/redis-router.js';
 import { testConfig } from '../helpers/config.js';
+import { nodeRecord } from '../helpers/node-records.js';
 import { startSentinel, type TestSentinel } from '../helpers/redis-sentinel.js';
 import { waitFor } from '../helpers/wait.js';
-import { nodeRecord } from '../helpers/node-records.js';
 
 describe('redis router across a sentinel failover', () => {
   let sentinel: TestSentinel;

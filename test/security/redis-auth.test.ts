@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../helpers/run-cli.js';
+import { cleanEnv, NODE_MAIN, nodeConfig, startNode, writeConfig } from '../helpers/node-process.js';
 import { freePort } from '../helpers/ports.js';
 import { collectOutput, exited, spawnTracked } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { cleanEnv, NODE_MAIN, nodeConfig, startNode, writeConfig } from '../helpers/node-process.js';
+import { runCli } from '../helpers/run-cli.js';
 
 describe('redis.password against a redis-server with requirepass', () => {
   const password = 'requirepass-for-the-auth-test-7f3a';

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { endStart, runStart, type StartRun } from '../helpers/cluster-process.js';
+import { admin, get, nodeConfig, startNode, type TestNode, writeConfig } from '../helpers/node-process.js';
 import { projectRoot } from '../helpers/paths.js';
-import { type CliRun, runCli } from '../helpers/run-cli.js';
 import { freePort } from '../helpers/ports.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { admin, get, nodeConfig, startNode, type TestNode, writeConfig } from '../helpers/node-process.js';
-import { endStart, runStart, type StartRun } from '../helpers/cluster-process.js';
+import { type CliRun, runCli } from '../helpers/run-cli.js';
 
 const random = (n: number) => randomBytes(n).toString('base64url');
 

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRouter } from '../../src/routing/create.js';
 import type { Router } from '../../src/routing/types.js';
-import { runCli } from '../helpers/run-cli.js';
 import { testConfig } from '../helpers/config.js';
+import { admin, get, nodeConfig, startNode, type TestNode, writeConfig } from '../helpers/node-process.js';
 import { freePort } from '../helpers/ports.js';
 import { exited } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { runCli } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait.js';
-import { admin, get, nodeConfig, startNode, type TestNode, writeConfig } from '../helpers/node-process.js';
 
 describe('draining a node', () => {
   let redis: TestRedis;

@@ -7,9 +7,6 @@ import { createToken } from '../../src/auth/token.js';
 import { createRouter } from '../../src/routing/create.js';
 import type { Router } from '../../src/routing/types.js';
 import { testConfig } from '../helpers/config.js';
-import { freePort } from '../helpers/ports.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait.js';
 import {
   admin,
   get,
@@ -21,7 +18,10 @@ import {
   testToken,
   writeConfig,
 } from '../helpers/node-process.js';
+import { freePort } from '../helpers/ports.js';
 import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('a node in a Redis cluster', () => {
   let redis: TestRedis;

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeEvent } from '../../src/supervisor/events.js';
 import { CRASH_LOOP_FAILURES, Supervisor, type SupervisorEvent } from '../../src/supervisor/supervisor.js';
-import { waitFor } from '../helpers/wait.js';
 import { cleanEnv } from '../helpers/node-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A supervisor over a stand-in node script (the restart policy does not depend on what the node does). */
 function supervise(dir: string, script: string, backoff = { baseMs: 20, maxMs: 100 }) {

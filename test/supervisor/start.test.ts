@@ -5,14 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRouter } from '../../src/routing/create.js';
 import type { ClusterState } from '../../src/supervisor/state-file.js';
-import { runCli } from '../helpers/run-cli.js';
-import { testConfig } from '../helpers/config.js';
-import { freePort } from '../helpers/ports.js';
-import { exited } from '../helpers/processes.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait.js';
-import { get, nodeConfig, pidAlive, writeConfig } from '../helpers/node-process.js';
-import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 import {
   clusterPids,
   endStart,
@@ -22,6 +14,14 @@ import {
   stateToken,
   waitAllGone,
 } from '../helpers/cluster-process.js';
+import { testConfig } from '../helpers/config.js';
+import { get, nodeConfig, pidAlive, writeConfig } from '../helpers/node-process.js';
+import { freePort } from '../helpers/ports.js';
+import { exited } from '../helpers/processes.js';
+import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { runCli } from '../helpers/run-cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface Listed {
   id: string;

@@ -4,8 +4,8 @@ import { NodeBus } from '../../server/bus/node-bus.js';
 import { createLogger } from '../../server/logger.js';
 import { RoomCallClient } from '../../server/twirp/bus-calls.js';
 import type { Router } from '../../src/routing/types.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { connectRouter } from '../helpers/cluster-bus.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 
 const logger = createLogger({ level: 'error', json: true });
 

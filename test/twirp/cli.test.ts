@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { writeState } from '../../src/supervisor/state-file.js';
-import { runCli } from '../helpers/run-cli.js';
-import { freePort } from '../helpers/ports.js';
 import {
   nodeConfig,
   startNode,
@@ -15,6 +13,8 @@ import {
   type TestNode,
   writeConfig,
 } from '../helpers/node-process.js';
+import { freePort } from '../helpers/ports.js';
+import { runCli } from '../helpers/run-cli.js';
 
 describe('lk-cluster room create / participants / delete call the Room API', () => {
   let dir: string;

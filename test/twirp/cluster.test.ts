@@ -8,12 +8,7 @@ import { AccessToken, ParticipantInfo_State, RoomServiceClient, type TwirpError 
 import { WebSocket } from 'ws';
 import { createToken } from '../../src/auth/token.js';
 import { DEFAULT_KEY_PREFIX as PREFIX } from '../../src/config/defaults.js';
-import { projectRoot } from '../helpers/paths.js';
 import { SEED_REGIONS } from '../helpers/config.js';
-import { freePort } from '../helpers/ports.js';
-import { collectOutput, exited, spawnTracked } from '../helpers/processes.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait.js';
 import {
   admin,
   nodeConfig,
@@ -23,6 +18,11 @@ import {
   type TestNode,
   writeConfig,
 } from '../helpers/node-process.js';
+import { projectRoot } from '../helpers/paths.js';
+import { freePort } from '../helpers/ports.js';
+import { collectOutput, exited, spawnTracked } from '../helpers/processes.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A participant on /rtc: the socket, joined, and how it closed once it has. */
 interface Joined {

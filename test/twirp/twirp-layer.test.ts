@@ -6,7 +6,6 @@ import { after, before, describe, test } from 'node:test';
 import { CreateRoomRequest, Room } from '@livekit/protocol';
 import { AccessToken, RoomServiceClient, type TwirpError } from 'livekit-server-sdk';
 import { createToken, type VideoGrant } from '../../src/auth/token.js';
-import { freePort } from '../helpers/ports.js';
 import {
   nodeConfig,
   startNode,
@@ -15,6 +14,7 @@ import {
   type TestNode,
   writeConfig,
 } from '../helpers/node-process.js';
+import { freePort } from '../helpers/ports.js';
 
 const SERVICE = '/twirp/livekit.RoomService';
 

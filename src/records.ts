@@ -1,0 +1,67 @@
+/** What the cluster stores about its nodes and rooms: the vocabulary routing, selectors, the node and the CLI share. */
+import type { LimitConfig } from './config/types.js';
+
+/** A node's lifecycle: only `serving` nodes take new rooms; `draining` nodes keep theirs. */
+export type NodeState = 'starting' | 'serving' | 'draining' | 'shutting_down';
+
+/** Load figures a node reports with every heartbeat. */
+export interface NodeStats {
+  /** Epoch milliseconds of the report. */
+  updated_at: number;
+  /** 1-minute load average divided by the number of cpus. */
+  sysload: number;
+  /** Fraction of cpu time used since the previous report, 0..1. */
+  cpu_load: number;
+  num_cpus: number;
+  rooms: number;
+  clients: number;
+  tracks_in: number;
+  tracks_out: number;
+  bytes_in_per_sec: number;
+  bytes_out_per_sec: number;
+  /** Rooms claimed on this node in the last few seconds (kept by the router, not the node). */
+  recent_placements?: number;
+}
+
+/** What the cluster knows of one node. */
+export interface NodeRecord {
+  id: string;
+  region: string;
+  /** Advertised address (rtc.node_ip). */
+  ip: string;
+  /** Port of the node's HTTP API and /rtc WebSocket. */
+  http_port: number;
+  /** Base URL a client or the CLI reaches the node at, e.g. http://127.0.0.1:7880 */
+  url: string;
+  rtc_port_range: { start: number; end: number };
+  state: NodeState;
+  /** Epoch milliseconds. */
+  started_at: number;
+  stats: NodeStats;
+  limits: LimitConfig;
+  version: string;
+}
+
+/** A node record as read back, with its liveness. */
+export interface NodeView extends NodeRecord {
+  /** The lease key exists: the node is alive whatever its record says. */
+  alive: boolean;
+  /** Milliseconds left on the lease (0 when dead). */
+  lease_ms_left: number;
+  /** Milliseconds since the lease was last renewed; null when dead. */
+  lease_age_ms: number | null;
+}
+
+/** The persisted record of a room (LiveKit's Room message, in snake_case). */
+export interface RoomRecord {
+  sid: string;
+  name: string;
+  node_id: string;
+  empty_timeout: number;
+  max_participants: number;
+  /** Epoch seconds. */
+  creation_time: number;
+  metadata: string;
+  num_participants: number;
+  num_publishers: number;
+}
