@@ -1,0 +1,85 @@
+// The layers of lk-cluster, checked by `npm run lint` (depcruise, after biome) on every CI run.
+// Paths are relative to the directory depcruise runs in (the project root); type-only imports count too.
+// - no-circular: an import cycle in src/, server/, cli/ or commands/ makes load order and module state fragile.
+// - src-is-a-library: src/ is shared by the CLI, the node and the browser, so it must not reach up into server/,
+//   commands/ or cli/, nor load the CLI framework (@oclif) or the media stack (mediasoup, mediasoup-client).
+// - commands-not-server: the CLI reaches nodes through Redis (src/routing) and HTTP (src/node-client); importing
+//   server/ would pull the node's media stack into every CLI command.
+// - node-not-supervisor: a node is a child of the supervisor and knows it only through src/node-contract.
+// - client-browser-safe: client/ and the src/signal/ it shares are bundled for the browser; they may use only
+//   client/, src/signal/ and mediasoup-client, so no Node module or server code slips into the bundle.
+// - not-to-unresolvable: an import that does not resolve to a file escapes every rule above.
+
+/** npm packages src/ may not load: resolved (into a node_modules/, maybe behind a symlink) or not. */
+const notInLibrary = [
+  '(^|/)node_modules/(@oclif/|mediasoup(-client)?/)',
+  '^(@oclif/|mediasoup(-client)?(/|$))',
+];
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'Import cycles make load order and module state fragile; break the cycle with an interface.',
+      severity: 'error',
+      from: { path: '^(src|server|cli|commands)/' },
+      to: { circular: true },
+    },
+    {
+      name: 'src-is-a-library',
+      comment: 'src/ is shared code: no server/, commands/, cli/, @oclif or mediasoup.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: ['^(server|commands|cli)/', ...notInLibrary] },
+    },
+    {
+      name: 'commands-not-server',
+      comment: 'CLI commands reach nodes via src/routing and src/node-client, never by importing the node.',
+      severity: 'error',
+      from: { path: '^commands/' },
+      to: { path: '^server/' },
+    },
+    {
+      name: 'node-not-supervisor',
+      comment: 'The node knows the supervisor only through src/node-contract.',
+      severity: 'error',
+      from: { path: '^server/' },
+      to: { path: '^src/supervisor/' },
+    },
+    {
+      name: 'client-browser-safe',
+      comment: 'The browser bundle may use only client/, src/signal/ and mediasoup-client.',
+      severity: 'error',
+      from: { path: '^(client|src/signal)/' },
+      to: {
+        pathNot: [
+          '^client/',
+          '^src/signal/',
+          '(^|/)node_modules/mediasoup-client/',
+          '^mediasoup-client(/|$)',
+        ],
+      },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'An import depcruise cannot resolve would escape every other rule.',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: '(^|/)node_modules/' },
+    exclude: { path: '(^|/)dist/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    moduleSystems: ['es6', 'cjs'],
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    skipAnalysisNotInRules: true,
+  },
+};
