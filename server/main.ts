@@ -77,8 +77,9 @@ function watchSupervisor(node: ClusterNode): void {
 async function main(): Promise<void> {
   isolateWorkersFromNodeSignals();
   // Imported only now: mediasoup reads MEDIASOUP_WORKER_BIN when it loads.
-  const { ClusterNode } = await import('./node/cluster-node.js');
+  const { assembleNode } = await import('./assemble.js');
   let node: ClusterNode;
+  let start: () => Promise<void>;
   let logger: Logger;
   try {
     const loaded = await loadConfig({
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     const config = applyNodeOverrides(loaded.config, process.env[NODE_OVERRIDES_ENV]);
     logger = createLogger(config.logging);
     for (const warning of loaded.warnings) logger.warn(formatProblem(warning));
-    node = new ClusterNode(config, logger);
+    ({ node, start } = assembleNode(config, logger));
   } catch (err) {
     fail(isLkcError(err) ? err.message : `error: ${(err as Error).message}`);
   }
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
   });
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
   try {
-    await node.start();
+    await start();
   } catch (err) {
     logger.error({ err: isLkcError(err) ? err.message : err }, 'node could not start');
     node.removeAllListeners('stopped');

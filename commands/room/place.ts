@@ -4,7 +4,7 @@ import { renderDetails, renderTable } from '../../cli/table.js';
 import { withClusterRouter } from '../../src/routing/open.js';
 import type { Placement } from '../../src/routing/types.js';
 import { NoAvailableNodesError } from '../../src/selector/errors.js';
-import type { PlacementExplanation } from '../../src/selector/explain.js';
+import type { PlacementExplanation } from '../../src/selector/explanation.js';
 
 function verdictTable(explanation: PlacementExplanation): string {
   return renderTable(

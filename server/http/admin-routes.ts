@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { bearerToken, requireGrant, verifyToken } from '../../src/auth/token.js';
 import { LkcError } from '../../src/errors.js';
 import type { Room } from '../media/room.js';
-import type { ClusterNode } from '../node/cluster-node.js';
+import type { RoomHost } from '../media/room-host.js';
 import type { HttpSurface } from './http-surface.js';
 import { readJsonBody, sendJson } from './http-surface.js';
 
@@ -43,13 +43,20 @@ function asObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** What the admin API asks of the node, beside hosting rooms. */
+export interface AdminTarget extends RoomHost {
+  info(): unknown;
+  drain(deadlineSeconds?: number): Promise<unknown>;
+  undrain(): Promise<unknown>;
+}
+
 /**
  * The node's admin API for the CLI (`nodes drain/undrain`) and operators, under /admin/. Every call needs a token
  * signed with one of the configured API keys and carrying the roomAdmin grant for no particular room.
  */
-export function addAdminRoutes(http: HttpSurface, node: ClusterNode): void {
+export function addAdminRoutes(http: HttpSurface, node: AdminTarget, keys: Record<string, string>): void {
   const authorize = async (req: IncomingMessage): Promise<void> => {
-    const claims = await verifyToken(bearerToken(req.headers.authorization), node.config.keys);
+    const claims = await verifyToken(bearerToken(req.headers.authorization), keys);
     requireGrant(claims, 'roomAdmin');
     // A room moderator's token (roomAdmin for one room) must not drain the node or touch other rooms.
     if (claims.video.room) {

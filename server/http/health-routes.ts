@@ -1,9 +1,21 @@
-import type { ClusterNode } from '../node/cluster-node.js';
+import type { NodeState } from '../../src/records.js';
+import type { NodeMetrics } from '../metrics.js';
 import type { HttpSurface } from './http-surface.js';
 import { sendJson } from './http-surface.js';
 
+/** What the health routes read of the node. */
+export interface HealthSource {
+  readonly id: string;
+  readonly state: NodeState;
+  readiness(): Promise<{ ready: boolean; reason?: string }>;
+}
+
 /** GET /healthz (the process lives), GET /readyz (it can take work), GET /metrics (Prometheus text). */
-export function addHealthRoutes(http: HttpSurface, node: ClusterNode): void {
+export function addHealthRoutes(
+  http: HttpSurface,
+  node: HealthSource,
+  metrics: Pick<NodeMetrics, 'registry'>,
+): void {
   http.route('GET', '/healthz', ({ res }) => {
     sendJson(res, 200, { ok: true, node_id: node.id, state: node.state });
   });
@@ -14,8 +26,8 @@ export function addHealthRoutes(http: HttpSurface, node: ClusterNode): void {
   });
 
   http.route('GET', '/metrics', async ({ res }) => {
-    const text = await node.metrics.registry.metrics();
-    res.writeHead(200, { 'content-type': node.metrics.registry.contentType });
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType });
     res.end(text);
   });
 }

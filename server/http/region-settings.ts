@@ -5,7 +5,6 @@ import { isLkcError } from '../../src/errors.js';
 import { haversineKm } from '../../src/geo/haversine.js';
 import { findRegion } from '../../src/geo/region-table.js';
 import type { NodeView } from '../../src/records.js';
-import type { ClusterNode } from '../node/cluster-node.js';
 import { type HttpSurface, sendJson } from './http-surface.js';
 
 /**
@@ -64,22 +63,22 @@ export function regionSettings(
  * GET /settings/regions, as LiveKit Cloud serves it: the server SDK reads it to fail over to another region, the
  * client SDK to pick a region. It names nodes, so it needs a token signed with a configured key (any grant).
  */
-export function addRegionDiscoveryRoute(http: HttpSurface, node: ClusterNode): void {
+export function addRegionDiscoveryRoute(
+  http: HttpSurface,
+  nodes: { listNodes(): Promise<NodeView[]> },
+  config: Pick<Config, 'keys' | 'region' | 'node_selector'>,
+): void {
   http.route('GET', '/settings/regions', async ({ req, res, url }) => {
     const header = req.headers.authorization;
     const token = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : url.searchParams.get('access_token');
     try {
-      await verifyToken(token ?? undefined, node.config.keys);
+      await verifyToken(token ?? undefined, config.keys);
     } catch (err) {
       const message = isLkcError(err) ? err.message : 'access token is invalid';
       sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message } });
       return;
     }
-    const settings = regionSettings(
-      await node.cluster.listNodes(),
-      node.config.region,
-      node.config.node_selector.regions,
-    );
+    const settings = regionSettings(await nodes.listNodes(), config.region, config.node_selector.regions);
     sendJson(res, 200, settings.toJson({ useProtoFieldName: true, emitDefaultValues: true }), {
       'cache-control': `max-age=${REGIONS_MAX_AGE_SECONDS}`,
     });

@@ -1,6 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
 import type { NodeStats } from '../../src/records.js';
-import type { Logger } from '../logger.js';
 import type { RoomRegistry } from '../media/room-registry.js';
 import type { WorkerPool } from '../media/worker-pool.js';
 import type { NodeMetrics } from '../metrics.js';
@@ -107,61 +106,4 @@ function cpuMicros(): number {
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
-}
-
-/**
- * Samples the stats every `intervalSeconds` and hands them to `report` (the node's heartbeat). A report that
- * fails is logged and the loop goes on: the next one retries.
- */
-export class StatsReporter {
-  private timer?: NodeJS.Timeout;
-  private running = false;
-  private inFlight?: Promise<void>;
-
-  constructor(
-    private readonly sampler: StatsSampler,
-    private readonly intervalSeconds: number,
-    private readonly report: (stats: NodeStats) => Promise<void>,
-    private readonly logger: Logger,
-  ) {}
-
-  start(): void {
-    this.running = true;
-    this.schedule();
-  }
-
-  /** Samples and reports now, outside the schedule (e.g. when the node state changes). */
-  async reportNow(): Promise<void> {
-    if (this.inFlight) await this.inFlight.catch(() => {});
-    this.inFlight = this.tick();
-    try {
-      await this.inFlight;
-    } finally {
-      this.inFlight = undefined;
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    await this.inFlight?.catch(() => {});
-  }
-
-  private schedule(): void {
-    if (!this.running) return;
-    this.timer = setTimeout(async () => {
-      await this.reportNow().catch(() => {});
-      this.schedule();
-    }, this.intervalSeconds * 1000);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      await this.report(await this.sampler.sample());
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'stats report failed');
-      throw err;
-    }
-  }
 }

@@ -3,16 +3,17 @@ import type { OpenMessage } from '../../src/relay/relay-messages.js';
 import type { RelaySession } from '../../src/relay/relay-session.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
 import type { Logger } from '../logger.js';
-import type { ClusterNode } from '../node/cluster-node.js';
+import type { RoomHost } from '../media/room-host.js';
 import { SignalSession } from '../signal/signal-session.js';
 
 /**
  * The room node's answer to `relay.open`: the bridged client gets the same session a direct client would, on
- * the room this node hosts. A room that is not (or no longer) here is refused with "room moved", so that the
- * client rejoins and finds it.
+ * the room this node hosts. A room the signal node's placement has just claimed for this node opens here without
+ * a second claim. A room that is not (or no longer) here is refused with "room moved", so that the client
+ * rejoins and finds it.
  */
 export async function acceptRelayedSession(
-  node: ClusterNode,
+  host: RoomHost,
   session: RelaySession,
   open: OpenMessage,
   logger: Logger,
@@ -28,17 +29,17 @@ export async function acceptRelayedSession(
     session.close(CloseCode.UNAUTHORIZED, `the session's token does not allow joining room ${open.room}`);
     return;
   }
-  let room = node.rooms.get(open.room);
+  let room = host.rooms.get(open.room);
   if (!room || room.closed) {
     try {
-      room = await node.hostRoom(open.room);
+      room = await host.hostRoom(open.room, {}, open.claimed ? host.id : undefined);
     } catch (err) {
       const message = isLkcError(err) ? err.message : String(err);
       logger.info({ room: open.room, from: open.from, err: message }, 'refused a relayed session');
-      session.close(CloseCode.ROOM_MOVED, `room ${open.room} is not on node ${node.id}: ${message}`);
+      session.close(CloseCode.ROOM_MOVED, `room ${open.room} is not on node ${host.id}: ${message}`);
       return;
     }
   }
   if (session.closed) return;
-  new SignalSession(session, { node, room, identity: open.identity, claims, logger });
+  new SignalSession(session, { host, room, identity: open.identity, claims, logger });
 }

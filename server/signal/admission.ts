@@ -2,10 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { bearerToken, type TokenClaims, verifyToken } from '../../src/auth/token.js';
 import { isLkcError, LkcError } from '../../src/errors.js';
 import type { Room } from '../media/room.js';
-import type { ClusterNode } from '../node/cluster-node.js';
+import { claimedFor, type RoomHost } from '../media/room-host.js';
 
 /** Where an admitted session runs: on a room of this node, or relayed to the node that hosts the room. */
-export type SessionTarget = { local: true; room: Room } | { local: false; nodeId: string };
+export type SessionTarget =
+  | { local: true; room: Room }
+  /** `claimed`: the placement mapped the room to that node just now. */
+  | { local: false; nodeId: string; claimed: boolean };
 
 export interface Admission {
   claims: TokenClaims;
@@ -51,31 +54,44 @@ export async function authorize(req: IncomingMessage, url: URL, keys: Record<str
   return { claims, identity: claims.identity, room };
 }
 
+/** What admission needs beside the node: the keys, whether joins create rooms, and where rooms are mapped. */
+export interface AdmissionRules {
+  keys: Record<string, string>;
+  /** room.auto_create: a join may create its room. */
+  autoCreate: boolean;
+  /** The node a room is mapped to, if any. */
+  roomNode(room: string): Promise<string | undefined>;
+}
+
 /**
  * Decides where the session runs: a room open here stays here; otherwise the cluster places the room (or finds
  * where it is), from this node's region. With `room.auto_create: false`, only a room that exists can be joined.
  */
-export async function route(node: ClusterNode, room: string): Promise<SessionTarget> {
-  const open = node.rooms.get(room);
+export async function route(host: RoomHost, rules: AdmissionRules, room: string): Promise<SessionTarget> {
+  const open = host.rooms.get(room);
   if (open && !open.closed) return { local: true, room: open };
-  if (!node.config.room.auto_create && !(await node.cluster.getRoomNode(room))) {
+  if (!rules.autoCreate && !(await rules.roomNode(room))) {
     throw new LkcError(
       'ROOM_NOT_FOUND',
       `room ${room} does not exist (room.auto_create is off: create it first)`,
     );
   }
-  const placement = await node.metrics.timePlacement(() =>
-    node.cluster.placeRoom(room, { originRegion: node.config.region || undefined }),
-  );
-  if (placement.node.id !== node.id) return { local: false, nodeId: placement.node.id };
-  return { local: true, room: await node.hostRoom(room) };
+  const placement = await host.placeRoom(room, { originRegion: host.region || undefined });
+  if (placement.node.id !== host.id)
+    return { local: false, nodeId: placement.node.id, claimed: placement.claimed };
+  return { local: true, room: await host.hostRoom(room, {}, claimedFor(placement)) };
 }
 
 /** Token, then placement: everything a `/rtc` request must pass before it is upgraded. */
-export async function admit(node: ClusterNode, req: IncomingMessage, url: URL): Promise<Admission> {
+export async function admit(
+  host: RoomHost,
+  rules: AdmissionRules,
+  req: IncomingMessage,
+  url: URL,
+): Promise<Admission> {
   try {
-    const { claims, identity, room } = await authorize(req, url, node.config.keys);
-    return { claims, identity, room, target: await route(node, room) };
+    const { claims, identity, room } = await authorize(req, url, rules.keys);
+    return { claims, identity, room, target: await route(host, rules, room) };
   } catch (err) {
     if (isLkcError(err)) {
       const [status, code] = STATUS[err.code] ?? [500, 'internal'];

@@ -4,8 +4,8 @@ import type { ParticipantInfo, ProducerInfo, SignalNotification } from '../../sr
 import { notification } from '../../src/signal/responses.js';
 import type { Participant } from '../media/participant.js';
 import type { Room } from '../media/room.js';
-import type { ClusterNode } from '../node/cluster-node.js';
-import type { SignalSession } from './signal-session.js';
+import type { RoomHost } from '../media/room-host.js';
+import type { HubSession, SessionHub } from './session-context.js';
 
 /** A participant as the protocol shows it. */
 export function participantInfo(participant: Participant): ParticipantInfo {
@@ -36,14 +36,14 @@ const hubs = new WeakMap<Room, RoomSignals>();
  * The signalling sessions of one room, by identity: it tells everyone else when someone joins, publishes or
  * leaves, ends the session of a participant the room API removed, and ends every session when the room closes.
  */
-export class RoomSignals {
+export class RoomSignals implements SessionHub {
   /** Joined sessions, by identity. */
-  readonly sessions = new Map<string, SignalSession>();
+  readonly sessions = new Map<string, HubSession>();
   /** Every session on the room, joined or not yet. */
-  private readonly attached = new Set<SignalSession>();
+  private readonly attached = new Set<HubSession>();
 
   /** The hub of `room`, created on first use. */
-  static of(room: Room, node: ClusterNode): RoomSignals {
+  static of(room: Room, node: Pick<RoomHost, 'id' | 'state'>): RoomSignals {
     let hub = hubs.get(room);
     if (!hub) {
       hub = new RoomSignals(room, node);
@@ -54,24 +54,24 @@ export class RoomSignals {
 
   private constructor(
     readonly room: Room,
-    private readonly node: ClusterNode,
+    private readonly node: Pick<RoomHost, 'id' | 'state'>,
   ) {
     room.on('participantLeft', (participant, reason) => this.left(participant, reason));
     room.once('closed', (reason) => this.roomClosed(reason));
   }
 
   /** A session opened on the room (not joined yet). */
-  attach(session: SignalSession): void {
+  attach(session: HubSession): void {
     this.attached.add(session);
   }
 
   /** A session joined: it now gets notifications. */
-  add(session: SignalSession): void {
+  add(session: HubSession): void {
     this.sessions.set(session.identity, session);
   }
 
   /** A session ended. */
-  remove(session: SignalSession): void {
+  remove(session: HubSession): void {
     this.attached.delete(session);
     if (this.sessions.get(session.identity) === session) this.sessions.delete(session.identity);
   }

@@ -2,25 +2,21 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { isLkcError } from '../../src/errors.js';
-import { DEFAULT_HOLD, RelayEndpoint } from '../../src/relay/relay-endpoint.js';
-import { RELAY_MESSAGE_TYPES } from '../../src/relay/relay-messages.js';
+import type { RelayEndpoint } from '../../src/relay/relay-endpoint.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
 import { MAX_SOCKET_MESSAGE_BYTES } from '../../src/signal/protocol.js';
-import { sendJson } from '../http/http-surface.js';
-import { addJoinPage } from '../http/join-page.js';
+import { type HttpSurface, sendJson } from '../http/http-surface.js';
 import type { Logger } from '../logger.js';
-import type { ClusterNode } from '../node/cluster-node.js';
-import { acceptRelayedSession } from '../relay/accept-relayed.js';
+import type { RoomHost } from '../media/room-host.js';
 import { bridge } from '../relay/bridge.js';
-import { type Admission, admit, authorize, Refusal } from './admission.js';
+import { type Admission, type AdmissionRules, admit, authorize, Refusal } from './admission.js';
 import { SignalSession } from './signal-session.js';
 import { WebSocketTransport } from './websocket-transport.js';
 
 export interface Signalling {
-  readonly relay: RelayEndpoint;
   /** Client sockets open on this node (direct and bridged). */
   readonly clients: number;
-  /** Ends every bridged session (the node is stopping) and stops taking sockets. */
+  /** Ends every client session (the node is stopping) and stops taking sockets. */
   close(): void;
 }
 
@@ -46,12 +42,20 @@ function refuse(socket: Duplex, refusal: Refusal): void {
   );
 }
 
+export interface SignallingDeps {
+  http: HttpSurface;
+  host: RoomHost;
+  rules: AdmissionRules;
+  /** The bridge to room nodes, for clients whose room is hosted elsewhere. */
+  relay: RelayEndpoint;
+  logger: Logger;
+}
+
 /**
  * `/rtc` on this node: checks the token and finds the room's node before the upgrade, then runs the session here
- * when the room is here, or bridges it over the bus to the room's node. Also the room-node side of bridges other
- * nodes open here, and the browser join page.
+ * when the room is here, or bridges it over the bus to the room's node.
  */
-export function addSignalling(node: ClusterNode, logger: Logger): Signalling {
+export function addSignalling({ http, host, rules, relay, logger }: SignallingDeps): Signalling {
   const log = logger.child({ service: 'signal' });
   const wss = new WebSocketServer({
     noServer: true,
@@ -59,33 +63,19 @@ export function addSignalling(node: ClusterNode, logger: Logger): Signalling {
     perMessageDeflate: false,
   });
   const sockets = new Set<WebSocketTransport>();
-  const relay = new RelayEndpoint({
-    nodeId: node.id,
-    bus: node.cluster,
-    onOpen: (session, open) => {
-      acceptRelayedSession(node, session, open, log).catch((err: unknown) => {
-        log.error({ err, room: open.room }, 'relayed session failed to open');
-        session.close(CloseCode.INTERNAL_ERROR, 'room node failed to open the session');
-      });
-    },
-    onEvent: (event, details) => log.warn(details, `relay: ${event}`),
-    hold: { ms: relayHoldMs(node.config.node_stats.lease_ttl) },
-  });
-  for (const type of RELAY_MESSAGE_TYPES) node.bus.on(type, (message) => relay.handle(message));
-  relay.start();
 
   const connect = (transport: WebSocketTransport, admission: Admission) => {
     const { claims, identity, room, target } = admission;
     if (target.local) {
-      new SignalSession(transport, { node, room: target.room, identity, claims, logger: log });
+      new SignalSession(transport, { host, room: target.room, identity, claims, logger: log });
       return;
     }
-    bridge(transport, relay.open(target.nodeId, { room, identity, claims }));
+    bridge(transport, relay.open(target.nodeId, { room, identity, claims, claimed: target.claimed }));
   };
 
-  node.http.upgrade('/rtc', (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => {
+  http.upgrade('/rtc', (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => {
     socket.on('error', () => socket.destroy());
-    admit(node, req, url).then(
+    admit(host, rules, req, url).then(
       (admission) => {
         if (socket.destroyed) return;
         wss.handleUpgrade(req, socket, head, (ws) => {
@@ -107,35 +97,24 @@ export function addSignalling(node: ClusterNode, logger: Logger): Signalling {
     );
   });
   // LiveKit's clients call this after a failed upgrade: a browser cannot read the 401's reason, this answer it can.
-  node.http.route('GET', '/rtc/validate', async ({ req, res, url }) => {
+  http.route('GET', '/rtc/validate', async ({ req, res, url }) => {
     try {
-      const { identity, room } = await authorize(req, url, node.config.keys);
+      const { identity, room } = await authorize(req, url, rules.keys);
       sendJson(res, 200, { ok: true, identity, room });
     } catch (err) {
       if (!isLkcError(err)) throw err;
       sendJson(res, 401, { code: 'unauthenticated', msg: err.message });
     }
   });
-  addJoinPage(node.http);
 
   return {
-    relay,
     get clients() {
       return sockets.size;
     },
     close() {
-      relay.stop(CloseCode.GOING_AWAY, `node ${node.id} is shutting down`);
       for (const socket of [...sockets])
-        socket.close(CloseCode.GOING_AWAY, `node ${node.id} is shutting down`);
+        socket.close(CloseCode.GOING_AWAY, `node ${host.id} is shutting down`);
       wss.close();
     },
   };
-}
-
-/**
- * How long a bridged session holds frames while Redis is away: the longer of 30 s (a Redis restart or a Sentinel
- * failover) and five leases (time for every node to reconnect, resubscribe and re-register with a long lease).
- */
-export function relayHoldMs(leaseTtlSeconds: number): number {
-  return Math.max(DEFAULT_HOLD.ms, 5 * leaseTtlSeconds * 1000);
 }

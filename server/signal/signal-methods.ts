@@ -4,14 +4,14 @@ import type { AnswerDataMap, IceCandidate, Method, RequestDataMap } from '../../
 import { notification, SignalRequestError } from '../../src/signal/responses.js';
 import type { Participant } from '../media/participant.js';
 import { participantInfo, producerInfo } from './room-signals.js';
-import type { SignalSession } from './signal-session.js';
+import type { HandlerSession } from './session-context.js';
 
 type Handler<M extends Method> = (
-  session: SignalSession,
+  session: HandlerSession,
   data: RequestDataMap[M],
 ) => Promise<AnswerDataMap[M]>;
 
-function joined(session: SignalSession): Participant {
+function joined(session: HandlerSession): Participant {
   const participant = session.participant;
   if (!participant || participant.closed) throw new SignalRequestError('not_joined', 'join the room first');
   return participant;
@@ -37,7 +37,7 @@ function allowed(flag: boolean | undefined): boolean {
 const join: Handler<'join'> = async (session, data) => {
   if (session.participant && !session.participant.closed)
     throw new SignalRequestError('already_joined', 'this session has joined already');
-  const { room, node, claims } = session.ctx;
+  const { room, host, claims } = session.ctx;
   if (room.closed) throw new SignalRequestError('unavailable', `room ${room.name} is closed`);
   // The newest session of an identity wins, as in LiveKit: the older one is told why it ends.
   const older = session.hub.sessions.get(session.identity);
@@ -59,7 +59,7 @@ const join: Handler<'join'> = async (session, data) => {
   return {
     room: { name: room.name, sid: room.sid },
     participant: participantInfo(participant),
-    node: { id: node.id, region: node.config.region },
+    node: { id: host.id, region: host.region },
     routerRtpCapabilities: room.router
       .rtpCapabilities as unknown as AnswerDataMap['join']['routerRtpCapabilities'],
     participants: others.map(participantInfo),

@@ -8,18 +8,10 @@ import type { SignalTransport } from '../../src/signal/transport.js';
 import type { Logger } from '../logger.js';
 import type { Participant } from '../media/participant.js';
 import type { Room } from '../media/room.js';
-import type { ClusterNode } from '../node/cluster-node.js';
+import type { RoomHost } from '../media/room-host.js';
 import { RoomSignals } from './room-signals.js';
+import type { HandlerSession, SessionContext } from './session-context.js';
 import { METHOD_HANDLERS } from './signal-methods.js';
-
-export interface SessionContext {
-  node: ClusterNode;
-  room: Room;
-  /** From the verified token (`sub`). */
-  identity: string;
-  claims: TokenClaims;
-  logger: Logger;
-}
 
 const CODE_OF_LKC_ERROR: Record<string, SignalErrorCode> = {
   RESOURCE_EXHAUSTED: 'room_full',
@@ -45,7 +37,7 @@ function refusal(err: unknown): { code: SignalErrorCode; message: string } | und
  * One client's signalling session on the node that hosts its room, over a WebSocket or a relayed session alike.
  * Requests are handled one at a time in arrival order, so answers leave in the order the requests came.
  */
-export class SignalSession {
+export class SignalSession implements HandlerSession {
   participant?: Participant;
   readonly identity: string;
   readonly hub: RoomSignals;
@@ -56,7 +48,7 @@ export class SignalSession {
     readonly ctx: SessionContext,
   ) {
     this.identity = ctx.identity;
-    this.hub = RoomSignals.of(ctx.room, ctx.node);
+    this.hub = RoomSignals.of(ctx.room, ctx.host);
     this.hub.attach(this);
     transport.onFrame((frame) => {
       // A failure here must not leave the queue rejected: every later frame would be skipped.
@@ -93,7 +85,7 @@ export class SignalSession {
     const request = parsed.request;
     try {
       const handler = METHOD_HANDLERS[request.method] as (
-        s: SignalSession,
+        s: HandlerSession,
         r: SignalRequest['data'],
       ) => Promise<object>;
       const answer = await handler(this, request.data);

@@ -1,7 +1,8 @@
 import { isLkcError, LkcError } from '../../src/errors.js';
 import type { RoomRecord } from '../../src/records.js';
+import type { Router as ClusterRouter } from '../../src/routing/types.js';
 import type { Logger } from '../logger.js';
-import type { ClusterNode } from '../node/cluster-node.js';
+import { claimedFor, type RoomHost } from '../media/room-host.js';
 import type { CreateRoomParams, ParticipantView, RoomServiceBackend } from './backend.js';
 import type { CallParams, CallResult, RoomCallClient } from './bus-calls.js';
 import type { RoomNodeCall, RoomNodeCalls } from './room-node-calls.js';
@@ -12,7 +13,8 @@ import type { RoomNodeCall, RoomNodeCalls } from './room-node-calls.js';
  */
 export class ClusterRoomBackend implements RoomServiceBackend {
   constructor(
-    private readonly node: ClusterNode,
+    private readonly host: RoomHost,
+    private readonly cluster: ClusterRouter,
     private readonly local: RoomNodeCalls,
     private readonly remote: RoomCallClient,
     private readonly logger: Logger,
@@ -24,12 +26,12 @@ export class ClusterRoomBackend implements RoomServiceBackend {
     call: C,
     params: CallParams<C>,
   ): Promise<CallResult<C>> {
-    if (nodeId !== this.node.id) return this.remote.call(nodeId, call, params);
+    if (nodeId !== this.host.id) return this.remote.call(nodeId, call, params);
     return (this.local[call] as (p: CallParams<C>) => Promise<CallResult<C>>)(params);
   }
 
   async createRoom(params: CreateRoomParams): Promise<RoomRecord> {
-    const cluster = this.node.cluster;
+    const cluster = this.cluster;
     // LiveKit's node_id pins a room only to a node that can take it; otherwise the selector chooses.
     let pin: string | undefined;
     if (params.node_id) {
@@ -41,11 +43,9 @@ export class ClusterRoomBackend implements RoomServiceBackend {
           'CreateRoom node_id is not serving: placing',
         );
     }
-    const placement = await this.node.metrics.timePlacement(() =>
-      cluster.placeRoom(params.name, { nodeId: pin, originRegion: this.node.config.region }),
-    );
+    const placement = await this.host.placeRoom(params.name, { nodeId: pin, originRegion: this.host.region });
     try {
-      return await this.call(placement.node.id, 'create', params);
+      return await this.call(placement.node.id, 'create', { ...params, claimed_for: claimedFor(placement) });
     } catch (err) {
       // The chosen node lost the room between the claim and the call (it died or drained and another node took
       // it): ask the node that holds it now, once.
@@ -57,7 +57,7 @@ export class ClusterRoomBackend implements RoomServiceBackend {
   }
 
   async listRooms(names: string[]): Promise<RoomRecord[]> {
-    const cluster = this.node.cluster;
+    const cluster = this.cluster;
     const [records, mapping, nodes] = await Promise.all([
       cluster.listRooms(),
       cluster.listRoomNodes(),
@@ -72,7 +72,7 @@ export class ClusterRoomBackend implements RoomServiceBackend {
   }
 
   async deleteRoom(room: string): Promise<void> {
-    const cluster = this.node.cluster;
+    const cluster = this.cluster;
     const holder = await cluster.getRoomNode(room);
     if (!holder) throw notFound(room);
     const node = await cluster.getNode(holder);
@@ -102,7 +102,7 @@ export class ClusterRoomBackend implements RoomServiceBackend {
 
   /** The live node hosting `room`; ROOM_NOT_FOUND when it is on none. */
   private async roomNode(room: string): Promise<string> {
-    const cluster = this.node.cluster;
+    const cluster = this.cluster;
     const holder = await cluster.getRoomNode(room);
     if (!holder) throw notFound(room);
     const node = await cluster.getNode(holder);

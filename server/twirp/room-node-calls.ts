@@ -3,7 +3,7 @@ import { LkcError } from '../../src/errors.js';
 import type { RoomRecord } from '../../src/records.js';
 import type { Participant } from '../media/participant.js';
 import type { Room } from '../media/room.js';
-import type { ClusterNode } from '../node/cluster-node.js';
+import type { RoomHost } from '../media/room-host.js';
 import type { CreateRoomParams, ParticipantView, TrackView } from './backend.js';
 
 /**
@@ -11,7 +11,8 @@ import type { CreateRoomParams, ParticipantView, TrackView } from './backend.js'
  * call came in here). Only this node touches the room's mediasoup objects.
  */
 export interface RoomNodeCalls {
-  create: (params: CreateRoomParams) => Promise<RoomRecord>;
+  /** `claimed_for`: the node the caller's placement mapped the room to just now (no second claim). */
+  create: (params: CreateRoomParams & { claimed_for?: string }) => Promise<RoomRecord>;
   delete: (params: { room: string }) => Promise<void>;
   list_participants: (params: { room: string }) => Promise<ParticipantView[]>;
   get_participant: (params: { room: string; identity: string }) => Promise<ParticipantView>;
@@ -46,8 +47,8 @@ function participantView(participant: Participant, region: string): ParticipantV
   };
 }
 
-function openRoom(node: ClusterNode, name: string): Room {
-  const room = node.rooms.get(name);
+function openRoom(host: RoomHost, name: string): Room {
+  const room = host.rooms.get(name);
   if (!room) throw new LkcError('ROOM_NOT_FOUND', `room ${name} does not exist`);
   return room;
 }
@@ -61,43 +62,48 @@ function participantOf(room: Room, identity: string): Participant {
 }
 
 /** The Room API calls as this node runs them on the rooms it hosts. */
-export function roomNodeCalls(node: ClusterNode): RoomNodeCalls {
+export function roomNodeCalls(
+  host: RoomHost,
+  records: { putRoom(record: RoomRecord): Promise<void> },
+): RoomNodeCalls {
   return {
     async create(params) {
-      const room = await node.hostRoom(params.name, {
-        emptyTimeout: params.empty_timeout,
-        maxParticipants: params.max_participants,
-        metadata: params.metadata,
-      });
-      return room.record(node.id);
+      const room = await host.hostRoom(
+        params.name,
+        {
+          emptyTimeout: params.empty_timeout,
+          maxParticipants: params.max_participants,
+          metadata: params.metadata,
+        },
+        params.claimed_for,
+      );
+      return room.record(host.id);
     },
 
     async delete({ room }) {
-      await node.rooms.closeRoom(openRoom(node, room), 'deleted through the room API');
+      await host.rooms.closeRoom(openRoom(host, room), 'deleted through the room API');
     },
 
     async list_participants({ room }) {
-      return [...openRoom(node, room).participants.values()].map((p) =>
-        participantView(p, node.config.region),
-      );
+      return [...openRoom(host, room).participants.values()].map((p) => participantView(p, host.region));
     },
 
     async get_participant({ room, identity }) {
-      return participantView(participantOf(openRoom(node, room), identity), node.config.region);
+      return participantView(participantOf(openRoom(host, room), identity), host.region);
     },
 
     async remove_participant({ room, identity }) {
-      const open = openRoom(node, room);
+      const open = openRoom(host, room);
       participantOf(open, identity);
       open.removeParticipant(identity, 'removed through the room API');
     },
 
     async update_metadata({ room, metadata }) {
-      const open = openRoom(node, room);
+      const open = openRoom(host, room);
       open.setMetadata(metadata);
       // Written before the answer, so that a ListRooms through any node right after sees the new metadata.
-      const record = open.record(node.id);
-      await node.cluster.putRoom(record);
+      const record = open.record(host.id);
+      await records.putRoom(record);
       return record;
     },
   };

@@ -1,6 +1,8 @@
+import type { Router as ClusterRouter } from '../../src/routing/types.js';
+import type { NodeBus } from '../bus/node-bus.js';
 import type { HttpSurface } from '../http/http-surface.js';
 import type { Logger } from '../logger.js';
-import type { ClusterNode } from '../node/cluster-node.js';
+import type { RoomHost } from '../media/room-host.js';
 import { RoomCallClient, serveRoomCalls } from './bus-calls.js';
 import { ClusterRoomBackend } from './cluster-backend.js';
 import { roomNodeCalls } from './room-node-calls.js';
@@ -13,14 +15,30 @@ const VERBS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
  * Serves LiveKit's RoomService on the node (`POST /twirp/livekit.RoomService/<Method>`) and answers the Room API
  * calls other nodes send it over the bus. Call before the node subscribes to the bus.
  */
-export function addRoomServiceRoutes(http: HttpSurface, node: ClusterNode, logger: Logger): RoomCallClient {
+export interface RoomServiceDeps {
+  http: HttpSurface;
+  host: RoomHost;
+  router: ClusterRouter;
+  bus: NodeBus;
+  keys: Record<string, string>;
+  logger: Logger;
+}
+
+export function addRoomServiceRoutes({
+  http,
+  host,
+  router,
+  bus,
+  keys,
+  logger,
+}: RoomServiceDeps): RoomCallClient {
   const log = logger.child({ component: 'room-api' });
-  const local = roomNodeCalls(node);
-  serveRoomCalls(node.bus, local, log);
-  const remote = new RoomCallClient(node.bus);
+  const local = roomNodeCalls(host, router);
+  serveRoomCalls(bus, local, log);
+  const remote = new RoomCallClient(bus);
   const server = new RoomServiceServer({
-    backend: new ClusterRoomBackend(node, local, remote, log),
-    keys: node.config.keys,
+    backend: new ClusterRoomBackend(host, router, local, remote, log),
+    keys,
     onError: (error, method, cause) => {
       if (error.status >= 500) log.warn({ method, code: error.code, err: cause }, error.message);
       else log.debug({ method, code: error.code }, error.message);

@@ -17,6 +17,11 @@ export interface OpenMessage {
   room: string;
   identity: string;
   claims: TokenClaims;
+  /**
+   * The signal node's placement mapped the room to the receiving node just now, so the room node opens it without
+   * claiming it again. Absent when the room was already mapped there (it may have closed since: claim again).
+   */
+  claimed?: boolean;
 }
 
 /** One client frame (signal -> room) or one server frame (room -> signal), verbatim. */
@@ -82,7 +87,8 @@ export function decodeRelayMessage(raw: unknown): RelayMessage | undefined {
         isString(m.room) &&
         typeof m.identity === 'string' &&
         typeof m.claims === 'object' &&
-        m.claims !== null
+        m.claims !== null &&
+        (m.claimed === undefined || typeof m.claimed === 'boolean')
         ? (m as unknown as OpenMessage)
         : undefined;
     case 'relay.frame':

@@ -3,22 +3,13 @@ import { LkcError } from '../errors.js';
 import { nodeRemovalKeys, type RoutingKeys } from './keys.js';
 import { type RedisClient, type RedisConnectOptions, waitUntilReady } from './redis-connect.js';
 import { RoutingScripts } from './scripts.js';
+import type { ClusterEvent, SweepOutcome } from './types.js';
 
 /** A dead node the sweeper removed, with the number of room mappings it cleared. */
 export interface SweptNode {
   node: string;
   rooms: number;
 }
-
-/**
- * What one sweep did: `swept` (possibly nothing), `busy` (another node holds the lock), `recent` (the cluster
- * was swept less than half an interval ago), `lost_lock` (the lock ran out before the sweep ran).
- */
-export type SweepOutcome =
-  | { status: 'swept'; nodes: SweptNode[] }
-  | { status: 'busy' }
-  | { status: 'recent' }
-  | { status: 'lost_lock' };
 
 export interface SweeperOptions {
   /** The sweeping node: never swept by itself, named in the events. */
@@ -34,19 +25,6 @@ export interface SweeperOptions {
   /** Removed-node tombstones kept so routers can catch up incrementally (as the router keeps them). */
   keepTombstones?: number;
 }
-
-/** Published on `{prefix}events` for every node swept, in the same script that removed it. */
-export interface NodeSweptEvent {
-  type: 'node.swept';
-  /** The dead node. */
-  node: string;
-  /** The rooms whose mappings were cleared: they can be placed again at once. */
-  rooms: string[];
-  /** The node that swept it. */
-  by: string;
-}
-
-export type ClusterEvent = NodeSweptEvent;
 
 const DEFAULT_LIVE_RUN = 32;
 const DEFAULT_MAX_PER_SWEEP = 1000;

@@ -202,6 +202,15 @@ export class LocalRouter implements Router {
     };
   }
 
+  onConnectionChange(): () => void {
+    return () => {};
+  }
+
+  // Its only node is the one that runs it: there is never another to sweep.
+  async watchDeadNodes(): Promise<undefined> {
+    return undefined;
+  }
+
   async close(): Promise<void> {
     this.bus.removeAllListeners();
   }

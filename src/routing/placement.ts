@@ -1,8 +1,8 @@
 import { isLkcError, LkcError } from '../errors.js';
 import type { NodeView } from '../records.js';
 import { NoAvailableNodesError } from '../selector/errors.js';
-import type { PlacementExplanation } from '../selector/explain.js';
 import { explainPlacement, type PlacementOutcome } from '../selector/explain.js';
+import type { PlacementExplanation } from '../selector/explanation.js';
 import { type PreparedNodes, type Selection, selectFrom, selectPinned } from '../selector/select.js';
 import type { Placement, PlaceOptions } from './types.js';
 

@@ -2,6 +2,7 @@ import type { Config } from '../config/types.js';
 import { isLkcError, LkcError } from '../errors.js';
 import type { NodeRecord, NodeState, NodeView, RoomRecord } from '../records.js';
 import { ClusterView, type ViewChanges } from './cluster-view.js';
+import { DeadNodeSweeper, listenClusterEvents } from './dead-node-sweeper.js';
 import { nodeRemovalKeys, type RoutingKeys, routingKeys } from './keys.js';
 import {
   type ClaimOutcome,
@@ -18,7 +19,14 @@ import {
   waitUntilReady,
 } from './redis-connect.js';
 import { RoutingScripts } from './scripts.js';
-import type { BusHandler, Placement, PlaceOptions, Router } from './types.js';
+import type {
+  BusHandler,
+  DeadNodeWatch,
+  DeadNodeWatchOptions,
+  Placement,
+  PlaceOptions,
+  Router,
+} from './types.js';
 
 export interface RedisRouterOptions extends RedisConnectOptions {
   /** How often a placing router's view of the nodes catches up with Redis, in the background. */
@@ -332,6 +340,28 @@ export class RedisRouter implements Router {
       this.subscriberReady = waitUntilReady(subscriber, this.where, this.options).then(() => subscriber);
     }
     return this.subscriberReady;
+  }
+
+  // ---- the node's watch on the store and on dead nodes
+
+  onConnectionChange(listener: (up: boolean) => void): () => void {
+    const down = () => listener(false);
+    const up = () => listener(true);
+    this.client.on('close', down);
+    this.client.on('ready', up);
+    return () => {
+      this.client.off('close', down);
+      this.client.off('ready', up);
+    };
+  }
+
+  async watchDeadNodes(options: DeadNodeWatchOptions): Promise<DeadNodeWatch> {
+    const sweeper = new DeadNodeSweeper(this.client, this.keys, {
+      nodeId: options.nodeId,
+      intervalMs: options.intervalMs,
+    });
+    const stop = await listenClusterEvents(this.client, this.keys, this.where, options.onEvent);
+    return { sweepOnce: () => sweeper.sweepOnce(), stop };
   }
 
   async close(): Promise<void> {

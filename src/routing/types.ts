@@ -1,5 +1,5 @@
 import type { NodeRecord, NodeView, RoomRecord } from '../records.js';
-import type { PlacementExplanation } from '../selector/explain.js';
+import type { PlacementExplanation } from '../selector/explanation.js';
 
 export interface PlaceOptions {
   /** Region the request came in through; defaults to the router's own region. */
@@ -25,6 +25,45 @@ export interface Placement {
 
 /** A message on the bus addressed to one node. */
 export type BusHandler = (message: string) => void;
+
+/**
+ * What one sweep did: `swept` (possibly nothing), `busy` (another node holds the lock), `recent` (the cluster
+ * was swept less than half an interval ago), `lost_lock` (the lock ran out before the sweep ran).
+ */
+export type SweepOutcome =
+  | { status: 'swept'; nodes: Array<{ node: string; rooms: number }> }
+  | { status: 'busy' }
+  | { status: 'recent' }
+  | { status: 'lost_lock' };
+
+/** A node removed from the cluster because its lease expired, as every node hears it. */
+export interface NodeSweptEvent {
+  type: 'node.swept';
+  /** The dead node. */
+  node: string;
+  /** The rooms whose mappings were cleared: they can be placed again at once. */
+  rooms: string[];
+  /** The node that swept it. */
+  by: string;
+}
+
+export type ClusterEvent = NodeSweptEvent;
+
+/** A node's part in removing dead nodes: its sweeps, and the cluster's news of every node swept. */
+export interface DeadNodeWatch {
+  /** One sweep under the cluster-wide lock. */
+  sweepOnce(): Promise<SweepOutcome>;
+  /** Stops listening for cluster events. */
+  stop(): Promise<void>;
+}
+
+export interface DeadNodeWatchOptions {
+  /** The watching node: never swept by itself, named as the sweeper in events. */
+  nodeId: string;
+  /** The cluster's update interval in ms: the cluster sweeps at least once per interval and at most twice. */
+  intervalMs: number;
+  onEvent: (event: ClusterEvent) => void;
+}
 
 /**
  * Where the cluster's shared state lives. The local router keeps it in memory for a single node; the Redis
@@ -68,6 +107,17 @@ export interface Router {
   publish(nodeId: string, message: string): Promise<number | undefined>;
   /** Receives the messages sent to `nodeId`. Returns a function that unsubscribes. */
   subscribe(nodeId: string, handler: BusHandler): Promise<() => Promise<void>>;
+
+  /**
+   * Tells `listener` when the connection to the shared store drops (false) and comes back (true). A router
+   * in memory never drops, so it never calls. Returns a function that stops listening.
+   */
+  onConnectionChange(listener: (up: boolean) => void): () => void;
+  /**
+   * Joins the removal of dead nodes; undefined where there is nothing to sweep (a single node in memory: its
+   * only node is itself).
+   */
+  watchDeadNodes(options: DeadNodeWatchOptions): Promise<DeadNodeWatch | undefined>;
 
   close(): Promise<void>;
 }

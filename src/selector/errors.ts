@@ -1,6 +1,6 @@
 import type { RegionConfig } from '../config/types.js';
 import { LkcError } from '../errors.js';
-import type { PlacementExplanation } from './explain.js';
+import type { PlacementExplanation } from './explanation.js';
 
 /** No node can take a new room; the message says why, the explanation (when asked for) shows every node. */
 export class NoAvailableNodesError extends LkcError {

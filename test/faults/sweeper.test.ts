@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { RedisConfig } from '../../src/config/types.js';
-import {
-  type ClusterEvent,
-  DeadNodeSweeper,
-  listenClusterEvents,
-} from '../../src/routing/dead-node-sweeper.js';
+import { DeadNodeSweeper, listenClusterEvents } from '../../src/routing/dead-node-sweeper.js';
 import { RedisRouter } from '../../src/routing/redis-router.js';
+import type { ClusterEvent } from '../../src/routing/types.js';
 import { testConfig } from '../helpers/config.js';
 import { nodeRecord } from '../helpers/node-records.js';
 import { startCluster } from '../helpers/redis-cluster.js';

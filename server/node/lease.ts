@@ -1,0 +1,205 @@
+import { availableParallelism } from 'node:os';
+import type { NodeStatsConfig } from '../../src/config/types.js';
+import type { NodeRecord, NodeStats } from '../../src/records.js';
+import type { Router as ClusterRouter } from '../../src/routing/types.js';
+import type { Logger } from '../logger.js';
+import type { Room } from '../media/room.js';
+import type { NodeMetrics } from '../metrics.js';
+import { withTimeout } from './timeouts.js';
+
+/** The rooms a node holds, as the lease re-asserts them after an outage. */
+export interface HeldRooms {
+  readonly size: number;
+  list(): Room[];
+  closeRoom(room: Room, reason: string, options: { moved?: boolean }): Promise<void>;
+}
+
+export interface NodeLeaseOptions {
+  nodeId: string;
+  router: Pick<ClusterRouter, 'registerNode' | 'heartbeat' | 'unregisterNode' | 'assertRoom'>;
+  timing: Pick<NodeStatsConfig, 'update_interval' | 'lease_ttl'>;
+  /** The node's record, carrying the stats this lease last sampled. */
+  record: () => NodeRecord;
+  sample: () => Promise<NodeStats>;
+  rooms: HeldRooms;
+  /** True once the node is shutting down: reports stop renewing the lease. */
+  stopping: () => boolean;
+  metrics: Pick<NodeMetrics, 'redisErrors'>;
+  log: Logger;
+}
+
+function emptyStats(): NodeStats {
+  return {
+    updated_at: Date.now(),
+    sysload: 0,
+    cpu_load: 0,
+    num_cpus: availableParallelism(),
+    rooms: 0,
+    clients: 0,
+    tracks_in: 0,
+    tracks_out: 0,
+    bytes_in_per_sec: 0,
+    bytes_out_per_sec: 0,
+  };
+}
+
+/**
+ * The node's lease on its place in the cluster: registering, the stats report every update interval that renews
+ * it (the heartbeat), finding it lost (expired while the node was cut off or paused, or the store came back
+ * empty) and recovering from that by registering again and re-asserting the node's rooms, and whether the node
+ * may judge others dead meanwhile.
+ */
+export class NodeLease {
+  /** The figures of the last sample, carried by the node's record. */
+  stats: NodeStats = emptyStats();
+  /** Why the last heartbeat failed, while it keeps failing. */
+  storeError?: string;
+  private registered = false;
+  /** When a heartbeat last found this node's lease alive (or renewed it after recovering). */
+  private confirmedAt = 0;
+  /** A report failed (the store may have lost its data meanwhile) or a room could not be re-asserted. */
+  private reassertPending = false;
+  /** When this node last registered again after losing its lease or the store. */
+  private recoveredAt = 0;
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private inFlight?: Promise<void>;
+
+  constructor(private readonly options: NodeLeaseOptions) {}
+
+  /** Samples the load first, so that the node never registers looking idle and draws every placement. */
+  async sampleFirst(): Promise<void> {
+    this.stats = await this.options.sample();
+  }
+
+  /** Takes the lease and starts reporting every update interval. */
+  async register(): Promise<void> {
+    await this.options.router.registerNode(this.options.record());
+    this.registered = true;
+    this.confirmedAt = Date.now();
+    this.running = true;
+    this.schedule();
+  }
+
+  /** Samples and reports now, outside the schedule (the node's state changed, the store came back). */
+  async reportNow(): Promise<void> {
+    if (this.inFlight) await this.inFlight.catch(() => {});
+    this.inFlight = this.tick();
+    try {
+      await this.inFlight;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  /** True while the lease is known to be alive: confirmed by a heartbeat within the last lease_ttl. */
+  fresh(): boolean {
+    return Date.now() - this.confirmedAt < this.options.timing.lease_ttl * 1000;
+  }
+
+  /**
+   * This node may sweep others: its lease is fresh, and it did not just come back from an outage. Every node's
+   * lease may have run out while the store was away, and a node that was itself cut off a while longer returns
+   * with its report overdue: the others get a lease_ttl and one update interval to report again before anyone
+   * declares them dead.
+   */
+  maySweep(): boolean {
+    const { lease_ttl, update_interval } = this.options.timing;
+    return this.fresh() && Date.now() - this.recoveredAt >= (lease_ttl + update_interval) * 1000;
+  }
+
+  /** The cluster says this node was declared dead (swept): report now, which finds the lease lost and recovers. */
+  lost(): void {
+    this.confirmedAt = 0;
+    if (this.running) void this.reportNow().catch(() => {});
+  }
+
+  /** Stops reporting; waits for a report under way. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.inFlight?.catch(() => {});
+  }
+
+  /** Gives the lease up: the node record, lease and room mappings leave the cluster. */
+  async unregister(): Promise<void> {
+    if (!this.registered) return;
+    this.registered = false;
+    await this.options.router.unregisterNode(this.options.nodeId);
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(async () => {
+      await this.reportNow().catch(() => {});
+      this.schedule();
+    }, this.options.timing.update_interval * 1000);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      this.stats = await this.options.sample();
+      await this.heartbeat();
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'stats report failed');
+      throw err;
+    }
+  }
+
+  /** One stats report: the heartbeat that renews the lease. */
+  private async heartbeat(): Promise<void> {
+    const { router, metrics, log, timing } = this.options;
+    if (this.options.stopping()) return;
+    let held: boolean;
+    try {
+      const timeoutMs = Math.max(timing.update_interval * 1000, 1000);
+      held = await withTimeout(router.heartbeat(this.options.record()), timeoutMs, 'heartbeat');
+      if (this.storeError) log.info('store reachable again');
+      this.storeError = undefined;
+    } catch (err) {
+      metrics.redisErrors.inc({ operation: 'heartbeat' });
+      if (!this.storeError) log.error({ err: (err as Error).message }, 'heartbeat failed');
+      this.storeError = (err as Error).message;
+      // The store may come back empty (a heartbeat queued during the outage can even re-create the lease on
+      // its own): re-assert the rooms after the next report whatever it answers.
+      this.reassertPending = true;
+      throw err;
+    }
+    if (!held || this.reassertPending)
+      await this.recover(held ? 'the store was unreachable' : 'lease had expired');
+    else this.confirmedAt = Date.now();
+  }
+
+  /**
+   * The lease had expired (the node was cut off from the store, or the store lost its data): register again,
+   * and keep only the rooms no other node has taken meanwhile; a room taken elsewhere closes here, and its
+   * sessions are told it moved.
+   */
+  private async recover(why: string): Promise<void> {
+    const { router, rooms, metrics, log, nodeId } = this.options;
+    log.warn({ rooms: rooms.size, why }, 'registering again and re-asserting rooms');
+    await router.registerNode(this.options.record());
+    this.confirmedAt = Date.now();
+    this.recoveredAt = Date.now();
+    let lost = 0;
+    this.reassertPending = false;
+    await Promise.all(
+      rooms.list().map(async (room) => {
+        try {
+          const holder = await router.assertRoom(room.name, nodeId);
+          if (holder === nodeId) return;
+          lost++;
+          await rooms.closeRoom(room, `room was taken by node ${holder} while this node was cut off`, {
+            moved: true,
+          });
+        } catch (err) {
+          this.reassertPending = true;
+          metrics.redisErrors.inc({ operation: 'assert_room' });
+          log.warn({ room: room.name, err: (err as Error).message }, 'could not re-assert a room');
+        }
+      }),
+    );
+    log.info({ rooms: rooms.size, givenUp: lost }, 'registered again');
+  }
+}
