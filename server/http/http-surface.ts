@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { isLkcError, LkcError } from '../../src/errors.js';
+import { errorWire, isLkcError, LkcError } from '../../src/errors.js';
 import type { Logger } from '../logger.js';
 
 /** One HTTP request as a route handler sees it. */
@@ -33,19 +33,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-const STATUS_OF_CODE: Record<string, number> = {
-  BAD_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  PERMISSION_DENIED: 403,
-  NODE_NOT_FOUND: 404,
-  ROOM_NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  RESOURCE_EXHAUSTED: 429,
-  NO_AVAILABLE_NODES: 503,
-  REDIS_UNAVAILABLE: 503,
-  UNAVAILABLE: 503,
-};
 
 /** Writes `body` as JSON with `status`. */
 export function sendJson(
@@ -233,7 +220,7 @@ export class HttpSurface {
     if (err instanceof HttpError) {
       ({ status, code, message } = err);
     } else if (isLkcError(err)) {
-      status = STATUS_OF_CODE[err.code] ?? 500;
+      status = errorWire(err.code).http;
       code = err.code;
       message = err.message;
     }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { bearerToken, type TokenClaims, verifyToken } from '../../src/auth/token.js';
-import { isLkcError, LkcError } from '../../src/errors.js';
+import { errorWire, isLkcError, LkcError } from '../../src/errors.js';
 import type { Room } from '../media/room.js';
 import { claimedFor, type RoomHost } from '../media/room-host.js';
 
@@ -27,15 +27,6 @@ export class Refusal extends Error {
     super(message);
   }
 }
-
-const STATUS: Record<string, [number, string]> = {
-  UNAUTHENTICATED: [401, 'unauthenticated'],
-  PERMISSION_DENIED: [401, 'unauthenticated'],
-  ROOM_NOT_FOUND: [404, 'not_found'],
-  NO_AVAILABLE_NODES: [503, 'unavailable'],
-  REDIS_UNAVAILABLE: [503, 'unavailable'],
-  UNAVAILABLE: [503, 'unavailable'],
-};
 
 function unauthorized(message: string): LkcError {
   return new LkcError('UNAUTHENTICATED', message);
@@ -94,7 +85,7 @@ export async function admit(
     return { claims, identity, room, target: await route(host, rules, room) };
   } catch (err) {
     if (isLkcError(err)) {
-      const [status, code] = STATUS[err.code] ?? [500, 'internal'];
+      const [status, code] = errorWire(err.code).rtc;
       throw new Refusal(status, code, err.message);
     }
     throw new Refusal(500, 'internal', err instanceof Error ? err.message : String(err));

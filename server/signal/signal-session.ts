@@ -1,30 +1,19 @@
-import type { TokenClaims } from '../../src/auth/token.js';
-import { isLkcError } from '../../src/errors.js';
+import { errorWire, isLkcError } from '../../src/errors.js';
 import { CloseCode, describeCloseCode } from '../../src/signal/close-codes.js';
 import { parseRequest } from '../../src/signal/parse.js';
 import type { SignalErrorCode, SignalRequest } from '../../src/signal/protocol.js';
 import { errorResponse, okResponse, SignalRequestError } from '../../src/signal/responses.js';
 import type { SignalTransport } from '../../src/signal/transport.js';
-import type { Logger } from '../logger.js';
 import type { Participant } from '../media/participant.js';
 import type { Room } from '../media/room.js';
-import type { RoomHost } from '../media/room-host.js';
 import { RoomSignals } from './room-signals.js';
 import type { HandlerSession, SessionContext } from './session-context.js';
 import { METHOD_HANDLERS } from './signal-methods.js';
 
-const CODE_OF_LKC_ERROR: Record<string, SignalErrorCode> = {
-  RESOURCE_EXHAUSTED: 'room_full',
-  PERMISSION_DENIED: 'forbidden',
-  ROOM_NOT_FOUND: 'unavailable',
-  UNAVAILABLE: 'unavailable',
-  BAD_INPUT: 'invalid_data',
-};
-
 /** What a failed request answers: our own refusals as they are, mediasoup's parameter errors as invalid_data. */
 function refusal(err: unknown): { code: SignalErrorCode; message: string } | undefined {
   if (err instanceof SignalRequestError) return { code: err.code, message: err.message };
-  if (isLkcError(err)) return { code: CODE_OF_LKC_ERROR[err.code] ?? 'internal', message: err.message };
+  if (isLkcError(err)) return { code: errorWire(err.code).signal, message: err.message };
   if (err instanceof TypeError || (err instanceof Error && err.name === 'UnsupportedError')) {
     return { code: 'invalid_data', message: err.message };
   }

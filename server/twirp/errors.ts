@@ -1,21 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { type ErrorCode, isLkcError } from '../../src/errors.js';
+import { errorWire, isLkcError, type TwirpCode } from '../../src/errors.js';
 
-/** The error codes of the Twirp wire protocol (v7) that this server answers with. */
-export type TwirpCode =
-  | 'invalid_argument'
-  | 'malformed'
-  | 'not_found'
-  | 'bad_route'
-  | 'already_exists'
-  | 'permission_denied'
-  | 'unauthenticated'
-  | 'resource_exhausted'
-  | 'failed_precondition'
-  | 'unimplemented'
-  | 'internal'
-  | 'unavailable'
-  | 'deadline_exceeded';
+export type { TwirpCode };
 
 /** The HTTP status Twirp pairs with each code. */
 export const TWIRP_STATUS: Record<TwirpCode, number> = {
@@ -50,26 +36,10 @@ export class TwirpError extends Error {
   }
 }
 
-// lk-cluster's own error codes, as the Twirp code a LiveKit client expects for the same failure.
-const CODE_OF_LKC: Partial<Record<ErrorCode, TwirpCode>> = {
-  BAD_INPUT: 'invalid_argument',
-  UNAUTHENTICATED: 'unauthenticated',
-  PERMISSION_DENIED: 'permission_denied',
-  ROOM_NOT_FOUND: 'not_found',
-  PARTICIPANT_NOT_FOUND: 'not_found',
-  NODE_NOT_FOUND: 'not_found',
-  REGION_NOT_FOUND: 'invalid_argument',
-  ALREADY_EXISTS: 'already_exists',
-  RESOURCE_EXHAUSTED: 'resource_exhausted',
-  NO_AVAILABLE_NODES: 'unavailable',
-  REDIS_UNAVAILABLE: 'unavailable',
-  UNAVAILABLE: 'unavailable',
-};
-
 /** Turns anything thrown by a handler into a Twirp error; unknown failures become `internal` without details. */
 export function toTwirpError(err: unknown): TwirpError {
   if (err instanceof TwirpError) return err;
-  if (isLkcError(err)) return new TwirpError(CODE_OF_LKC[err.code] ?? 'internal', err.message);
+  if (isLkcError(err)) return new TwirpError(errorWire(err.code).twirp, err.message);
   return new TwirpError('internal', 'internal error');
 }
 

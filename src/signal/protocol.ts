@@ -55,6 +55,37 @@ export interface ProducerInfo {
   paused: boolean;
 }
 
+/**
+ * Every method, in the order a session usually calls them. The one list of methods: Method is read from it, and
+ * RequestDataMap, AnswerDataMap, REQUEST_SPECS and the node's METHOD_HANDLERS must each have exactly these keys
+ * or the build fails.
+ */
+export const METHODS = [
+  'join',
+  'createWebRtcTransport',
+  'connectWebRtcTransport',
+  'produce',
+  'consume',
+  'resumeConsumer',
+  'pauseProducer',
+  'resumeProducer',
+  'closeProducer',
+  'restartIce',
+  'leave',
+] as const;
+
+export type Method = (typeof METHODS)[number];
+
+/** `true` when T's keys are exactly K; otherwise names the keys that are missing or extra. */
+type KeysAre<T, K extends PropertyKey> = [Exclude<K, keyof T> | Exclude<keyof T, K>] extends [never]
+  ? true
+  : { missing: Exclude<K, keyof T>; extra: Exclude<keyof T, K> };
+type Assert<T extends true> = T;
+
+/** Compile-time checks (no runtime value): each data map has one entry per method, no more. */
+export type RequestDataMapMatchesMethods = Assert<KeysAre<RequestDataMap, Method>>;
+export type AnswerDataMapMatchesMethods = Assert<KeysAre<AnswerDataMap, Method>>;
+
 /** The request data of each method. */
 export interface RequestDataMap {
   join: { name?: string; metadata?: string };
@@ -111,23 +142,6 @@ export interface AnswerDataMap {
   restartIce: { iceParameters: IceParameters };
   leave: Record<string, never>;
 }
-
-export type Method = keyof RequestDataMap;
-
-/** Every method, in the order a session usually calls them. */
-export const METHODS: readonly Method[] = [
-  'join',
-  'createWebRtcTransport',
-  'connectWebRtcTransport',
-  'produce',
-  'consume',
-  'resumeConsumer',
-  'pauseProducer',
-  'resumeProducer',
-  'closeProducer',
-  'restartIce',
-  'leave',
-];
 
 /** The notification data of each server-initiated message. */
 export interface NotificationDataMap {
