@@ -1,27 +1,22 @@
 import { WebSocket } from 'ws';
 import { closeReason } from '../../src/signal/close-codes.js';
 import type { SignalTransport } from '../../src/signal/transport.js';
+import { TransportHandlers } from '../../src/signal/transport-handlers.js';
 
 /** How often the node pings a client; a client that misses two pongs is gone (half-open TCP, a sleeping laptop). */
 const PING_INTERVAL_MS = 10_000;
 
 /** A client's `/rtc` WebSocket as a signalling transport; close handlers run at once when either side closes. */
 export class WebSocketTransport implements SignalTransport {
-  closed = false;
-  private frameHandler?: (frame: string) => void;
-  private readonly early: string[] = [];
-  private readonly closeHandlers: ((code: number, reason: string) => void)[] = [];
-  private closedWith?: { code: number; reason: string };
+  private readonly handlers = new TransportHandlers();
   private readonly pinger: NodeJS.Timeout;
   private alive = true;
 
   constructor(private readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
-      if (this.closed) return;
       const frame =
         isBinary || typeof data !== 'string' ? Buffer.from(data as Buffer).toString('utf8') : data;
-      if (this.frameHandler) this.frameHandler(frame);
-      else this.early.push(frame);
+      this.handlers.deliver(frame);
     });
     socket.on('close', (code, reason) => this.finish(code, reason.toString('utf8')));
     // An 'error' is always followed by 'close'; without a listener it would crash the node.
@@ -41,6 +36,10 @@ export class WebSocketTransport implements SignalTransport {
     this.pinger.unref();
   }
 
+  get closed(): boolean {
+    return this.handlers.closed;
+  }
+
   send(frame: string): void {
     if (!this.closed && this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
   }
@@ -57,20 +56,14 @@ export class WebSocketTransport implements SignalTransport {
   }
 
   onFrame(handler: (frame: string) => void): void {
-    this.frameHandler = handler;
-    for (const frame of this.early.splice(0)) handler(frame);
+    this.handlers.onFrame(handler);
   }
 
   onClose(handler: (code: number, reason: string) => void): void {
-    if (this.closedWith) handler(this.closedWith.code, this.closedWith.reason);
-    else this.closeHandlers.push(handler);
+    this.handlers.onClose(handler);
   }
 
   private finish(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.closedWith = { code, reason };
-    clearInterval(this.pinger);
-    for (const handler of this.closeHandlers.splice(0)) handler(code, reason);
+    this.handlers.finish({ code, reason }, () => clearInterval(this.pinger));
   }
 }

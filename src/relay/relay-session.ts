@@ -6,6 +6,7 @@
 import type { TokenClaims } from '../auth/token.js';
 import { CloseCode, closeReason } from '../signal/close-codes.js';
 import type { SignalTransport } from '../signal/transport.js';
+import { type TransportEnd, TransportHandlers } from '../signal/transport-handlers.js';
 import type { FrameMessage, RelayMessage } from './relay-messages.js';
 import { InboundSequencer } from './sequencer.js';
 
@@ -37,6 +38,11 @@ export interface RelaySessionInit {
   forget: (session: RelaySession) => void;
 }
 
+/** How a session ended, and which side ended it. */
+export interface RelaySessionEnd extends TransportEnd {
+  by: 'local' | 'peer';
+}
+
 /** Bounds on the frames one session holds while the bus is down or a publish failed. */
 export interface HoldLimits {
   frames: number;
@@ -51,17 +57,12 @@ export class RelaySession implements SignalTransport {
   readonly room: string;
   readonly identity: string;
   readonly claims?: TokenClaims;
-  closed = false;
   /** The peer has sent something for this session, so it knows it; from then on its beats must list it. */
   acknowledged = false;
-  /** How the session ended, once it has. */
-  closedWith?: { code: number; reason: string; by: 'local' | 'peer' };
   private sent = 0;
   private readonly inbound: InboundSequencer<string>;
   private gapTimer?: ReturnType<typeof setTimeout>;
-  private frameHandler?: (frame: string) => void;
-  private readonly early: string[] = [];
-  private readonly closeHandlers: ((code: number, reason: string) => void)[] = [];
+  private readonly handlers = new TransportHandlers<RelaySessionEnd>();
   /** Frames not yet on the bus, in seq order; they go out before any newer frame. */
   private readonly outbox: FrameMessage[] = [];
   private outboxBytes = 0;
@@ -79,6 +80,15 @@ export class RelaySession implements SignalTransport {
     this.identity = init.identity;
     this.claims = init.claims;
     this.inbound = new InboundSequencer(init.window);
+  }
+
+  get closed(): boolean {
+    return this.handlers.closed;
+  }
+
+  /** How the session ended, once it has. */
+  get closedWith(): RelaySessionEnd | undefined {
+    return this.handlers.closedWith;
   }
 
   /** Frames sent so far (the seq of the last one). */
@@ -141,15 +151,13 @@ export class RelaySession implements SignalTransport {
     this.finish(code, cut, 'local');
   }
 
+  /** Frames that arrived before anyone listened are delivered now, still in order. */
   onFrame(handler: (frame: string) => void): void {
-    this.frameHandler = handler;
-    // Frames that arrived before anyone listened are delivered now, still in order.
-    for (const frame of this.early.splice(0)) handler(frame);
+    this.handlers.onFrame(handler);
   }
 
   onClose(handler: (code: number, reason: string) => void): void {
-    if (this.closedWith) handler(this.closedWith.code, this.closedWith.reason);
-    else this.closeHandlers.push(handler);
+    this.handlers.onClose(handler);
   }
 
   /** A frame from the peer (called by the endpoint). */
@@ -164,7 +172,7 @@ export class RelaySession implements SignalTransport {
     }
     for (const frame of result.items) {
       if (this.closed) return;
-      this.deliver(frame);
+      this.handlers.deliver(frame);
     }
     this.watchGap();
   }
@@ -178,11 +186,6 @@ export class RelaySession implements SignalTransport {
   /** The peer acknowledged the session by some other message (an answer to `open`). */
   markAcknowledged(): void {
     this.acknowledged = true;
-  }
-
-  private deliver(frame: string): void {
-    if (this.frameHandler) this.frameHandler(frame);
-    else this.early.push(frame);
   }
 
   private watchGap(): void {
@@ -259,12 +262,12 @@ export class RelaySession implements SignalTransport {
   }
 
   private finish(code: number, reason: string, by: 'local' | 'peer'): void {
-    this.closed = true;
-    this.closedWith = { code, reason, by };
-    if (this.gapTimer) clearTimeout(this.gapTimer);
-    this.gapTimer = undefined;
-    this.early.length = 0;
-    this.init.forget(this);
-    for (const handler of this.closeHandlers.splice(0)) handler(code, reason);
+    this.handlers.finish({ code, reason, by }, () => {
+      if (this.gapTimer) clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+      // Frames no handler took are dropped with the session.
+      this.handlers.dropEarly();
+      this.init.forget(this);
+    });
   }
 }

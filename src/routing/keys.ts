@@ -66,7 +66,7 @@ export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
 
 /**
  * The keys that removing a node touches, in the order unregister.lua and sweep.lua take them (sweep.lua after its
- * lock and marker keys).
+ * lock and marker keys) and lua/lib/remove-node.lua reads them.
  */
 export function nodeRemovalKeys(k: RoutingKeys): string[] {
   return [

@@ -2,35 +2,55 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RedisClient } from './redis-connect.js';
 
-/** The Lua scripts of the Redis router, each with its number of KEYS. */
+/**
+ * A Lua library in lua/lib/ (its name without `.lua`). Redis scripts cannot call one another, so a script that
+ * uses a library gets its text prepended: the script stays one EVAL/EVALSHA text that works on any Redis.
+ */
+type LuaLibrary = 'remove-node';
+
+interface ScriptSpec {
+  file: string;
+  /** How many KEYS it takes. */
+  keys: number;
+  /** The libraries prepended to it, in this order. */
+  uses?: readonly LuaLibrary[];
+}
+
+/** The Lua scripts of the Redis router. */
 const SCRIPTS = {
   heartbeat: { file: 'heartbeat.lua', keys: 5 },
-  unregister: { file: 'unregister.lua', keys: 10 },
+  unregister: { file: 'unregister.lua', keys: 10, uses: ['remove-node'] },
   claim: { file: 'claim.lua', keys: 5 },
   release: { file: 'release.lua', keys: 1 },
   assert: { file: 'assert.lua', keys: 1 },
   deleteRoom: { file: 'delete-room.lua', keys: 2 },
   changes: { file: 'changes.lua', keys: 8 },
-  sweep: { file: 'sweep.lua', keys: 12 },
+  sweep: { file: 'sweep.lua', keys: 12, uses: ['remove-node'] },
   unlock: { file: 'unlock.lua', keys: 1 },
-} as const;
+} as const satisfies Record<string, ScriptSpec>;
 
 export type ScriptName = keyof typeof SCRIPTS;
 
 const sources = new Map<ScriptName, string>();
 
 // The .lua files sit beside this module in the source tree; the compiled module in dist/ looks there too.
-function luaSource(name: ScriptName): string {
-  let source = sources.get(name);
-  if (source !== undefined) return source;
-  const file = SCRIPTS[name].file;
+function readLua(file: string): string {
   const candidates = [
     new URL(`./lua/${file}`, import.meta.url),
     new URL(`../../../src/routing/lua/${file}`, import.meta.url),
   ];
   const found = candidates.map((url) => fileURLToPath(url)).find((path) => existsSync(path));
   if (!found) throw new Error(`Lua script ${file} not found beside ${fileURLToPath(import.meta.url)}`);
-  source = readFileSync(found, 'utf8');
+  return readFileSync(found, 'utf8');
+}
+
+/** The text Redis runs for a script: the libraries it uses, then the script itself. */
+function luaSource(name: ScriptName): string {
+  let source = sources.get(name);
+  if (source !== undefined) return source;
+  const spec: ScriptSpec = SCRIPTS[name];
+  const parts = (spec.uses ?? []).map((library) => readLua(`lib/${library}.lua`));
+  source = [...parts, readLua(spec.file)].join('\n');
   sources.set(name, source);
   return source;
 }

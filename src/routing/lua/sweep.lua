@@ -5,12 +5,14 @@
 -- Dead nodes sink to the bottom of node_updates (ordered by the version of each node's last write: live nodes
 -- write every interval), so the scan starts there and stops after ARGV[4] live nodes in a row.
 -- Returns {status, {node id, rooms cleared, ...}}; status is 'swept', 'recent' (marker set) or 'not_holder'.
+-- Needs lib/remove-node.lua.
 -- KEYS[1] sweep lock  KEYS[2] swept marker  KEYS[3] nodes  KEYS[4] node_state  KEYS[5] node_version
 -- KEYS[6] node_updates  KEYS[7] node_removed  KEYS[8] node_removed_floor  KEYS[9] room_node  KEYS[10] rooms
 -- KEYS[11] recent_touched  KEYS[12] recent
 -- ARGV[1] prefix  ARGV[2] lock token  ARGV[3] sweeping node id  ARGV[4] live nodes in a row that end the scan
 -- ARGV[5] most nodes swept per call  ARGV[6] marker ms  ARGV[7] tombstones to keep  ARGV[8] events channel
 local prefix = ARGV[1]
+local k = node_removal_keys(3)
 if redis.call('GET', KEYS[1]) ~= ARGV[2] then
   return {'not_holder', {}}
 end
@@ -22,7 +24,7 @@ local liveRun, maxLive, maxSwept = 0, tonumber(ARGV[4]), tonumber(ARGV[5])
 local swept, report = 0, {}
 local offset, batch = 0, 64
 while liveRun < maxLive and swept < maxSwept do
-  local ids = redis.call('ZRANGE', KEYS[6], offset, offset + batch - 1)
+  local ids = redis.call('ZRANGE', k.node_updates, offset, offset + batch - 1)
   if #ids == 0 then break end
   local removedHere = 0
   for _, id in ipairs(ids) do
@@ -31,24 +33,7 @@ while liveRun < maxLive and swept < maxSwept do
       liveRun = liveRun + 1
     else
       liveRun = 0
-      local roomsKey = prefix .. 'node_rooms:' .. id
-      local cleared = {}
-      for _, room in ipairs(redis.call('SMEMBERS', roomsKey)) do
-        -- Compare-and-delete: a room another node has claimed since stays with it.
-        if redis.call('HGET', KEYS[9], room) == id then
-          redis.call('HDEL', KEYS[9], room)
-          redis.call('HDEL', KEYS[10], room)
-          cleared[#cleared + 1] = room
-        end
-      end
-      redis.call('DEL', roomsKey)
-      redis.call('HDEL', KEYS[3], id)
-      redis.call('HDEL', KEYS[4], id)
-      redis.call('ZREM', KEYS[6], id)
-      redis.call('ZREM', KEYS[11], id)
-      redis.call('HDEL', KEYS[12], id)
-      local version = redis.call('INCR', KEYS[5])
-      redis.call('ZADD', KEYS[7], version, id)
+      local cleared = remove_node(k, prefix, id)
       redis.call('PUBLISH', ARGV[8], cjson.encode({type = 'node.swept', node = id, rooms = cleared, by = ARGV[3]}))
       swept = swept + 1
       removedHere = removedHere + 1
@@ -60,12 +45,6 @@ while liveRun < maxLive and swept < maxSwept do
   offset = offset + #ids - removedHere
 end
 if swept > 0 then
-  local keep = tonumber(ARGV[7])
-  local count = redis.call('ZCARD', KEYS[7])
-  if count > keep then
-    local newestDropped = redis.call('ZRANGE', KEYS[7], count - keep - 1, count - keep - 1, 'WITHSCORES')
-    redis.call('ZREMRANGEBYRANK', KEYS[7], 0, count - keep - 1)
-    redis.call('SET', KEYS[8], newestDropped[2])
-  end
+  trim_tombstones(k, ARGV[7])
 end
 return {'swept', report}
