@@ -61,7 +61,7 @@ function stats(page: Page): Promise<PageStats> {
   return page.evaluate(() => lkc.stats()) as Promise<PageStats>;
 }
 
-/** What the join page exposes on `lkc` (server/client/main.ts), as far as this test reads it. */
+/** What the join page exposes on `lkc` (client/main.ts), as far as this test reads it. */
 interface JoinPageApi {
   state: string;
   error: string | null;
