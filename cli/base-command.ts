@@ -65,7 +65,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     let message: string;
     if (isLkcError(err)) {
       code = err.exitCode;
-      message = err.message;
+      // A flag's own parser threw it, and oclif wrapped its text in "Parsing --flag" and advice to read --help.
+      message = err.message.startsWith('Parsing --') ? firstMeaningfulLine(err.message) : err.message;
     } else if (err.oclif?.exit !== undefined) {
       // Flag and argument parse errors: oclif's text is several lines; the first one says what is wrong.
       code = 2;
@@ -91,10 +92,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 function firstMeaningfulLine(text: string): string {
   const lines = text
     .split('\n')
-    .map((line) => line.replace(/^\s*[-*]\s*/, '').trim())
+    .map((line) => line.replace(/^\s*[-*]\s+/, '').trim())
     .filter(
       (line) =>
-        line && !/^The following errors occurred:?$/i.test(line) && !/^See more help with/i.test(line),
+        line &&
+        !/^The following errors occurred:?$/i.test(line) &&
+        !/^See more help with/i.test(line) &&
+        !/^Parsing --\S+$/.test(line),
     );
   return lines[0] ?? text.trim();
 }

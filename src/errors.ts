@@ -58,7 +58,7 @@ export const ERROR_WIRE: Record<ErrorCode, ErrorWire> = {
   CONFIG_NOT_FOUND: { twirp: 'internal', rtc: [500, 'internal'], signal: 'internal', http: 500 },
   CONFIG_INVALID: { twirp: 'internal', rtc: [500, 'internal'], signal: 'internal', http: 500 },
   CONFIG_EXISTS: { twirp: 'internal', rtc: [500, 'internal'], signal: 'internal', http: 500 },
-  BAD_INPUT: { twirp: 'invalid_argument', rtc: [500, 'internal'], signal: 'invalid_data', http: 400 },
+  BAD_INPUT: { twirp: 'invalid_argument', rtc: [400, 'bad_request'], signal: 'invalid_data', http: 400 },
   NO_REDIS: { twirp: 'internal', rtc: [500, 'internal'], signal: 'internal', http: 500 },
   REDIS_UNAVAILABLE: { twirp: 'unavailable', rtc: [503, 'unavailable'], signal: 'internal', http: 503 },
   NO_AVAILABLE_NODES: { twirp: 'unavailable', rtc: [503, 'unavailable'], signal: 'internal', http: 503 },

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { parseDurationSeconds } from '../../cli/duration.js';
+import { nameArg } from '../../cli/names.js';
 import { renderDetails } from '../../cli/table.js';
 import { drainNode } from '../../src/node-client/admin-client.js';
 import type { NodeRecord } from '../../src/records.js';
@@ -21,7 +22,7 @@ export default class NodesDrain extends BaseCommand<typeof NodesDrain> {
   ];
 
   static override args = {
-    id: Args.string({ description: 'node id (or a unique prefix of it)', required: true }),
+    id: nameArg('a node id', 'node id (or a unique prefix of it)'),
   };
 
   static override flags = {

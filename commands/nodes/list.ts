@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { nameFlag } from '../../cli/names.js';
 import { renderTable } from '../../cli/table.js';
 import { ageText, listNodeReport, type NodeListing, stateText } from '../../src/routing/node-report.js';
 import { withClusterRouter } from '../../src/routing/open.js';
@@ -18,7 +19,7 @@ export default class NodesList extends BaseCommand<typeof NodesList> {
   ];
 
   static override flags = {
-    region: Flags.string({ description: 'only nodes in this region' }),
+    region: nameFlag('--region', 'only nodes in this region'),
     state: Flags.string({
       description: 'only nodes in this state (dead: lease expired)',
       options: ['starting', 'serving', 'draining', 'shutting_down', 'dead'],

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { nameArg } from '../../cli/names.js';
 import { renderDetails } from '../../cli/table.js';
 import { ageText, type NodeListing, showNode, stateText } from '../../src/routing/node-report.js';
 import { withClusterRouter } from '../../src/routing/open.js';
@@ -12,7 +13,7 @@ export default class NodesShow extends BaseCommand<typeof NodesShow> {
   ];
 
   static override args = {
-    id: Args.string({ description: 'node id (or a unique prefix of it)', required: true }),
+    id: nameArg('a node id', 'node id (or a unique prefix of it)'),
   };
 
   public async run(): Promise<{ node: NodeListing; rooms: string[] }> {

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { nameArg } from '../../cli/names.js';
 import { renderDetails } from '../../cli/table.js';
 import { undrainNode } from '../../src/node-client/admin-client.js';
 import type { NodeRecord } from '../../src/records.js';
@@ -12,7 +13,7 @@ export default class NodesUndrain extends BaseCommand<typeof NodesUndrain> {
   ];
 
   static override args = {
-    id: Args.string({ description: 'node id (or a unique prefix of it)', required: true }),
+    id: nameArg('a node id', 'node id (or a unique prefix of it)'),
   };
 
   public async run(): Promise<NodeRecord> {

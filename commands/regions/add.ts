@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { parseDegreesFlag } from '../../cli/coordinates-flags.js';
+import { nameArg } from '../../cli/names.js';
 import { addRegion, editConfigFile } from '../../src/config/edit.js';
 import { configFileToEdit } from '../../src/config/load.js';
 import { LkcError } from '../../src/errors.js';
@@ -19,7 +20,7 @@ export default class RegionsAdd extends BaseCommand<typeof RegionsAdd> {
   ];
 
   static override args = {
-    name: Args.string({ description: 'region name', required: true }),
+    name: nameArg('a region name', 'region name'),
   };
 
   static override flags = {

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { nameArg } from '../../cli/names.js';
 import { editConfigFile, removeRegion } from '../../src/config/edit.js';
 import { configFileToEdit } from '../../src/config/load.js';
 
@@ -11,7 +12,7 @@ export default class RegionsRemove extends BaseCommand<typeof RegionsRemove> {
   ];
 
   static override args = {
-    name: Args.string({ description: 'region name', required: true }),
+    name: nameArg('a region name', 'region name'),
   };
 
   static override flags = {

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { nameArg, nameFlag } from '../../cli/names.js';
 import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
 import { renderDetails } from '../../cli/table.js';
 
@@ -20,14 +21,14 @@ export default class RoomCreate extends BaseCommand<typeof RoomCreate> {
   ];
 
   static override args = {
-    name: Args.string({ description: 'room name', required: true }),
+    name: nameArg('a room name', 'room name'),
   };
 
   static override flags = {
     'empty-timeout': Flags.integer({ description: 'seconds the room lives with nobody in it', min: 0 }),
     'max-participants': Flags.integer({ description: 'participants the room takes (0 = no limit)', min: 0 }),
     metadata: Flags.string({ description: 'room metadata (any text, often JSON)' }),
-    node: Flags.string({ description: 'place the room on this node id when it is serving' }),
+    node: nameFlag('--node', 'place the room on this node id when it is serving'),
     ...roomApiFlags,
   };
 

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { nameArg } from '../../cli/names.js';
 import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
 
 export default class RoomDelete extends BaseCommand<typeof RoomDelete> {
@@ -15,7 +16,7 @@ export default class RoomDelete extends BaseCommand<typeof RoomDelete> {
   ];
 
   static override args = {
-    name: Args.string({ description: 'room name', required: true }),
+    name: nameArg('a room name', 'room name'),
   };
 
   static override flags = {

@@ -1,6 +1,7 @@
 import { TrackType } from '@livekit/protocol';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { nameArg } from '../../cli/names.js';
 import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
 import { renderTable } from '../../cli/table.js';
 
@@ -17,7 +18,7 @@ export default class RoomParticipants extends BaseCommand<typeof RoomParticipant
   ];
 
   static override args = {
-    name: Args.string({ description: 'room name', required: true }),
+    name: nameArg('a room name', 'room name'),
   };
 
   static override flags = {

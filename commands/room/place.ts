@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { nameArg, nameFlag } from '../../cli/names.js';
 import { renderDetails, renderTable } from '../../cli/table.js';
 import { withClusterRouter } from '../../src/routing/open.js';
 import type { Placement } from '../../src/routing/types.js';
@@ -38,11 +39,11 @@ export default class RoomPlace extends BaseCommand<typeof RoomPlace> {
   ];
 
   static override args = {
-    name: Args.string({ description: 'room name', required: true }),
+    name: nameArg('a room name', 'room name'),
   };
 
   static override flags = {
-    region: Flags.string({ description: 'origin region of the request (default: the config’s region)' }),
+    region: nameFlag('--region', 'origin region of the request (default: the config’s region)'),
     explain: Flags.boolean({ description: 'print every node’s verdict and the rule that chose' }),
     'dry-run': Flags.boolean({ description: 'choose a node without claiming the room' }),
   };

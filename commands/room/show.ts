@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { nameArg } from '../../cli/names.js';
 import { renderDetails } from '../../cli/table.js';
 import { withClusterRouter } from '../../src/routing/open.js';
 import { type RoomListing, roomNodeText, showRoom } from '../../src/routing/room-report.js';
@@ -12,7 +13,7 @@ export default class RoomShow extends BaseCommand<typeof RoomShow> {
   ];
 
   static override args = {
-    name: Args.string({ description: 'room name', required: true }),
+    name: nameArg('a room name', 'room name'),
   };
 
   public async run(): Promise<RoomListing> {

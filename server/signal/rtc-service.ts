@@ -24,6 +24,7 @@ export interface Signalling {
 function refuse(socket: Duplex, refusal: Refusal): void {
   const body = `${JSON.stringify({ code: refusal.code, msg: refusal.message })}\n`;
   const reasons: Record<number, string> = {
+    400: 'Bad Request',
     401: 'Unauthorized',
     404: 'Not Found',
     503: 'Service Unavailable',

@@ -1,4 +1,5 @@
 import { isLkcError, LkcError } from '../errors.js';
+import { checkName } from '../names.js';
 import type { NodeView } from '../records.js';
 import { NoAvailableNodesError } from '../selector/errors.js';
 import { explainPlacement, type PlacementOutcome } from '../selector/explain.js';
@@ -48,6 +49,7 @@ export function roomAllowance(node: NodeView): number {
 export function checkRoomName(room: string): void {
   if (typeof room !== 'string' || room.length === 0)
     throw new LkcError('BAD_INPUT', 'a room name must not be empty');
+  checkName(room, 'a room name');
   if (room.length > 256)
     throw new LkcError('BAD_INPUT', `room name is ${room.length} characters long: at most 256`);
 }

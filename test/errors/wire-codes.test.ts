@@ -31,6 +31,10 @@ describe('ErrorCode on each wire', () => {
     });
   });
 
+  it('refuses /rtc for BAD_INPUT (a token for a room no node may host) as a bad request, not an internal error', () => {
+    assert.deepEqual(errorWire('BAD_INPUT').rtc, [400, 'bad_request']);
+  });
+
   it('answers INTERNAL, and codes no wire knows better, as internal / 500', () => {
     const internal = { twirp: 'internal', rtc: [500, 'internal'], signal: 'internal', http: 500 };
     for (const code of ['INTERNAL', 'CONFIG_INVALID', 'MISSING_SYSTEM_PACKAGE'] satisfies ErrorCode[]) {
