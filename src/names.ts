@@ -1,7 +1,7 @@
 import { LkcError } from './errors.js';
 
 // C0 and C1 control characters and DEL: they split table rows and log lines, and no LiveKit client sends them.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /\p{Cc}/u;
 
 /**
  * `value` when it can name a node, room, region or participant: not empty, not blank, without control

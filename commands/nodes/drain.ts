@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { parseDurationSeconds } from '../../cli/duration.js';
 import { nameArg } from '../../cli/names.js';

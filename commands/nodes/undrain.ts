@@ -1,4 +1,3 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { nameArg } from '../../cli/names.js';
 import { renderDetails } from '../../cli/table.js';

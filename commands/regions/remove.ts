@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { nameArg } from '../../cli/names.js';
 import { editConfigFile, removeRegion } from '../../src/config/edit.js';

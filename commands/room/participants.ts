@@ -1,5 +1,4 @@
 import { TrackType } from '@livekit/protocol';
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { nameArg } from '../../cli/names.js';
 import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';

@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { nameArg, nameFlag } from '../../cli/names.js';
 import { renderDetails, renderTable } from '../../cli/table.js';
