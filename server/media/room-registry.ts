@@ -124,10 +124,19 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
     return room;
   }
 
-  private async saveRecord(room: Room): Promise<void> {
+  /**
+   * Writes the room's record (not once it closed); rejects when the store refuses it. The lease calls it after
+   * re-asserting the room, since the store may have come back empty or the sweeper deleted the record.
+   */
+  async writeRecord(room: Room): Promise<void> {
     if (room.closed) return;
+    await this.cluster.putRoom(room.record(this.nodeId));
+  }
+
+  /** Writes the record on open and on every change; a failure is logged (the lease writes it again on recovery). */
+  private async saveRecord(room: Room): Promise<void> {
     try {
-      await this.cluster.putRoom(room.record(this.nodeId));
+      await this.writeRecord(room);
     } catch (err) {
       this.metrics.redisErrors.inc({ operation: 'put_room' });
       this.logger.warn({ room: room.name, err: (err as Error).message }, 'could not save the room record');

@@ -12,6 +12,8 @@ export interface HeldRooms {
   readonly size: number;
   list(): Room[];
   closeRoom(room: Room, reason: string, options: { moved?: boolean }): Promise<void>;
+  /** Writes the room's record; rejects when the store refuses it. */
+  writeRecord(room: Room): Promise<void>;
 }
 
 export interface NodeLeaseOptions {
@@ -173,33 +175,50 @@ export class NodeLease {
 
   /**
    * The lease had expired (the node was cut off from the store, or the store lost its data): register again,
-   * and keep only the rooms no other node has taken meanwhile; a room taken elsewhere closes here, and its
+   * and keep only the rooms no other node has taken meanwhile, writing their records back (the store may have
+   * come back empty, or the sweeper deleted them with the mappings); a room taken elsewhere closes here, and its
    * sessions are told it moved.
    */
   private async recover(why: string): Promise<void> {
-    const { router, rooms, metrics, log, nodeId } = this.options;
+    const { router, rooms, log } = this.options;
     log.warn({ rooms: rooms.size, why }, 'registering again and re-asserting rooms');
+    // The node record first: a room record counts (ListRooms) only while its node is registered and alive.
     await router.registerNode(this.options.record());
     this.confirmedAt = Date.now();
     this.recoveredAt = Date.now();
-    let lost = 0;
     this.reassertPending = false;
-    await Promise.all(
-      rooms.list().map(async (room) => {
-        try {
-          const holder = await router.assertRoom(room.name, nodeId);
-          if (holder === nodeId) return;
-          lost++;
-          await rooms.closeRoom(room, `room was taken by node ${holder} while this node was cut off`, {
-            moved: true,
-          });
-        } catch (err) {
-          this.reassertPending = true;
-          metrics.redisErrors.inc({ operation: 'assert_room' });
-          log.warn({ room: room.name, err: (err as Error).message }, 'could not re-assert a room');
-        }
-      }),
-    );
-    log.info({ rooms: rooms.size, givenUp: lost }, 'registered again');
+    const kept = await Promise.all(rooms.list().map((room) => this.reassert(room)));
+    log.info({ rooms: rooms.size, givenUp: kept.filter((k) => !k).length }, 'registered again');
+  }
+
+  /**
+   * Re-asserts one room, then writes its record: only once the store answered that this node holds it, so that
+   * the record of a room another node took meanwhile is left alone. A failed step leaves `reassertPending`, and
+   * the next report tries again. False when the room was given up.
+   */
+  private async reassert(room: Room): Promise<boolean> {
+    const { router, rooms, metrics, log, nodeId } = this.options;
+    let operation = 'assert_room';
+    let holder: string | undefined;
+    try {
+      holder = await router.assertRoom(room.name, nodeId);
+      if (holder !== nodeId) {
+        await rooms.closeRoom(room, `room was taken by node ${holder} while this node was cut off`, {
+          moved: true,
+        });
+      } else {
+        operation = 'put_room';
+        await rooms.writeRecord(room);
+      }
+    } catch (err) {
+      this.reassertPending = true;
+      metrics.redisErrors.inc({ operation });
+      const what =
+        operation === 'put_room'
+          ? 'could not write the record of a re-asserted room'
+          : 'could not re-assert a room';
+      log.warn({ room: room.name, err: (err as Error).message }, what);
+    }
+    return holder === undefined || holder === nodeId;
   }
 }

@@ -66,6 +66,10 @@ describe('a node cut off longer than its lease (SIGSTOP, then SIGCONT)', () => {
       timeoutMs: 5000,
       what: 'A to re-assert the room nobody took',
     });
+    await waitFor(
+      async () => JSON.parse((await cluster.store.hget(`${PREFIX}rooms`, 'kept')) ?? '{}').node_id === a.id,
+      { timeoutMs: 5000, what: 'A to write the record of the room it kept back' },
+    );
     assert.equal(await cluster.store.hget(`${PREFIX}room_node`, 'taken'), taker, 'taken stays where it went');
     assert.equal((await cluster.store.smembers(`${PREFIX}node_rooms:${a.id}`)).includes('taken'), false);
     const record = JSON.parse((await cluster.store.hget(`${PREFIX}rooms`, 'taken')) ?? '{}');

@@ -135,6 +135,16 @@ describe('Redis outages under 3 nodes and 20 rooms', () => {
       assert.deepEqual(set, hosted, `the room set of ${node.id}`);
     }
     assert.equal(seen.size, ROOM_COUNT);
+    // The room records come back with the mappings, each written by the room's node.
+    await waitFor(
+      async () => {
+        const records = await cluster.store.hgetall(`${PREFIX}rooms`);
+        return [...hostOf].every(
+          ([room, host]) => records[room] && JSON.parse(records[room]).node_id === host,
+        );
+      },
+      { timeoutMs: 5000, what: 'every room record written back by its node' },
+    );
 
     for (const node of nodes)
       await waitFor(async () => (await get(`${node.url}/readyz`)).status === 200, {
