@@ -23,9 +23,15 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.LKC_TEST_CONCURRENCY ?? '2';
+// A regression in a drain, exit or close path must fail the run, not stall it: node's runner waits forever by
+// default. On Node 20 the bound applies to each test and also to each file as a whole (its subprocess is sent
+// SIGTERM), so it sits well above the slowest file (about 25 s with two files at a time on two shared cores).
+// The tests' own waits are bounded far below it and name what they waited for; this is the backstop.
+// LKC_TEST_TIMEOUT_MS overrides it, e.g. for a much slower machine or a debugger.
+const timeoutMs = process.env.LKC_TEST_TIMEOUT_MS ?? '120000';
 const result = spawnSync(
   process.execPath,
-  ['--test', `--test-concurrency=${concurrency}`, ...options, ...files],
+  ['--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...options, ...files],
   {
     stdio: 'inherit',
   },

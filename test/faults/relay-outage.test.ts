@@ -12,6 +12,8 @@ import { waitFor } from '../helpers/wait.js';
 
 /** Longer than the relay's gap timeout (2 s) and peer timeout (3.5 s): neither may judge an outage. */
 const OUTAGE_MS = 5000;
+/** A held request waits out the outage and Redis's return (up to 10 s for the nodes to be ready again). */
+const HELD_ANSWER_MS = OUTAGE_MS + 30_000;
 /** The frames a bridged session holds at most while Redis is away (the relay's DEFAULT_HOLD). */
 const HOLD_FRAMES = 512;
 const ROOM = 'held-room';
@@ -79,8 +81,8 @@ describe('bridged sessions across a Redis outage', () => {
     await redisDown();
     const outageAt = Date.now();
     // Client -> room node: two requests the room node must answer.
-    const first = carol.request('createWebRtcTransport', { direction: 'send' });
-    const second = carol.request('createWebRtcTransport', { direction: 'recv' });
+    const first = carol.request('createWebRtcTransport', { direction: 'send' }, HELD_ANSWER_MS);
+    const second = carol.request('createWebRtcTransport', { direction: 'recv' }, HELD_ANSWER_MS);
     // Room node -> client: a direct join on the room node notifies carol while her bridge has no bus.
     const alice = await joinRoom(roomNode.url, ROOM, 'alice');
     people.push(alice);

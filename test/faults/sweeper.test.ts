@@ -10,6 +10,9 @@ import { startCluster } from '../helpers/redis-cluster.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
+/** Six sweepers remove 40 dead nodes in well under a second; this long means they stopped making progress. */
+const SWEEP_ALL_MS = 30_000;
+
 /** Where the suite's Redis is: the redis section of a config, and how to stop it. */
 interface Target {
   redis: Omit<RedisConfig, 'key_prefix'>;
@@ -176,11 +179,19 @@ function sweeperSuite(label: string, start: () => Promise<Target>): void {
         await kill(id);
       }
       const swept: string[] = [];
-      // A tiny interval and three nodes per sweep, so that the sweepers race for the lock again and again.
+      // A tiny interval and three nodes per sweep, so that the sweepers race for the lock again and again. They
+      // share a deadline: sweeps that stop removing nodes fail the test instead of spinning on.
+      const deadline = Date.now() + SWEEP_ALL_MS;
       await Promise.all(
         live.map(async (id) => {
           const mine = sweeper(id, 2, undefined, 3);
-          while ((await router.client.hlen(router.keys.nodes)) > live.length) {
+          for (;;) {
+            const left = (await router.client.hlen(router.keys.nodes)) - live.length;
+            if (left <= 0) break;
+            if (Date.now() > deadline)
+              throw new Error(
+                `timed out after ${SWEEP_ALL_MS} ms waiting for the sweepers to remove every dead node (${left} left)`,
+              );
             const outcome = await mine.sweepOnce();
             if (outcome.status === 'swept') swept.push(...outcome.nodes.map((n) => n.node));
           }

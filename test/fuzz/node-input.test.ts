@@ -31,6 +31,7 @@ async function openSocket(nodeUrl: string, identity: string) {
   const token = await joinToken('fuzz', identity);
   const socket = new WebSocket(
     `${nodeUrl.replace(/^http/, 'ws')}/rtc?access_token=${encodeURIComponent(token)}`,
+    { handshakeTimeout: 10_000 },
   );
   const answers: Answer[] = [];
   let closed: { code: number; reason: string } | undefined;

@@ -5,7 +5,7 @@ import { createToken } from '../../src/auth/token.js';
 import type { ClusterState } from '../../src/supervisor/state-file.js';
 import { cleanEnv, pidAlive } from './node-process.js';
 import { projectRoot } from './paths.js';
-import { collectOutput, exited, spawnTracked } from './processes.js';
+import { collectOutput, exitedWithin, spawnTracked } from './processes.js';
 import { waitFor } from './wait.js';
 
 /** A running `lk-cluster start` and what it printed. */
@@ -82,9 +82,12 @@ export async function endStart(run: StartRun | undefined, pids: number[] = []): 
     run.child.kill('SIGINT');
     const again = setTimeout(() => run.child.kill('SIGINT'), 3000);
     const kill = setTimeout(() => run.child.kill('SIGKILL'), 15_000);
-    await exited(run.child);
-    clearTimeout(again);
-    clearTimeout(kill);
+    try {
+      await exitedWithin(run.child, 20_000, 'the supervisor to exit after SIGINT, SIGINT and SIGKILL');
+    } finally {
+      clearTimeout(again);
+      clearTimeout(kill);
+    }
   }
   for (const pid of pids) {
     try {

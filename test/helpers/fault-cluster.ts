@@ -15,8 +15,9 @@ import {
   writeConfig,
 } from './node-process.js';
 import { freePort } from './ports.js';
+import { exitedWithin } from './processes.js';
 import { startRedis, type TestRedis } from './redis-server.js';
-import { waitFor } from './wait.js';
+import { waitFor, within } from './wait.js';
 
 /** The key prefix the test nodes write under (nodeConfig's default). */
 export const PREFIX = DEFAULT_KEY_PREFIX;
@@ -99,9 +100,8 @@ export async function startFaultCluster(count: number, label: string): Promise<F
 export async function killHard(node: TestNode): Promise<void> {
   const child = node.child;
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
-  await gone;
+  await exitedWithin(child, 5000, `the node at ${node.url} to die of SIGKILL`);
 }
 
 /** A join token for `identity` in `room`. */
@@ -122,16 +122,23 @@ export interface Participant {
   joined: { room: { name: string; sid: string }; node: { id: string; region: string } };
   closed(): { code: number; reason: string } | undefined;
   waitClosed(timeoutMs?: number): Promise<{ code: number; reason: string }>;
-  /** Sends a signalling request and resolves with its answer frame (ok or not). */
+  /**
+   * Sends a signalling request and resolves with its answer frame (ok or not); rejects when the socket closes
+   * first or no answer comes within `timeoutMs`.
+   */
   // biome-ignore lint/suspicious/noExplicitAny: answers of every shape; the assertions check them
-  request(method: string, data?: unknown): Promise<any>;
+  request(method: string, data?: unknown, timeoutMs?: number): Promise<any>;
 }
+
+/** How long an answer or the opening handshake may take before the test fails instead of waiting on. */
+const ANSWER_MS = 10_000;
 
 /** Opens `/rtc` on `nodeUrl` and joins `room` as `identity`; rejects when the join is refused. */
 export async function joinRoom(nodeUrl: string, room: string, identity: string): Promise<Participant> {
   const token = await joinToken(room, identity);
   const socket = new WebSocket(
     `${nodeUrl.replace(/^http/, 'ws')}/rtc?access_token=${encodeURIComponent(token)}`,
+    { handshakeTimeout: ANSWER_MS },
   );
   let closed: { code: number; reason: string } | undefined;
   socket.on('close', (code, reason) => {
@@ -145,8 +152,11 @@ export async function joinRoom(nodeUrl: string, room: string, identity: string):
     );
     socket.once('error', reject);
   });
-  // biome-ignore lint/suspicious/noExplicitAny: answers of every shape
-  const waiting = new Map<number, { resolve: (frame: any) => void; reject: (err: Error) => void }>();
+  const waiting = new Map<
+    number,
+    // biome-ignore lint/suspicious/noExplicitAny: answers of every shape
+    { method: string; resolve: (frame: any) => void; reject: (err: Error) => void }
+  >();
   let nextId = 1;
   socket.on('message', (data) => {
     const frame = JSON.parse(String(data));
@@ -154,18 +164,29 @@ export async function joinRoom(nodeUrl: string, room: string, identity: string):
     waiting.get(frame.id)?.resolve(frame);
     waiting.delete(frame.id);
   });
-  socket.on('close', (code, reason) => {
-    for (const [id, waiter] of waiting)
-      waiter.reject(new Error(`closed before answer ${id}: ${code} ${reason}`));
+  const closedBefore = (method: string, id: number) =>
+    new Error(
+      `${identity}'s ${method} (id ${id}): the socket closed before the answer (${closed?.code} ${closed?.reason})`,
+    );
+  socket.on('close', () => {
+    for (const [id, waiter] of waiting) waiter.reject(closedBefore(waiter.method, id));
     waiting.clear();
   });
-  const request = (method: string, data: unknown = {}) =>
-    new Promise<{ ok: boolean; data?: unknown; error?: unknown }>((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, { resolve, reject });
+  const request = (method: string, data: unknown = {}, timeoutMs = ANSWER_MS) => {
+    const id = nextId++;
+    if (closed) return Promise.reject(closedBefore(method, id));
+    const answer = new Promise<{ ok: boolean; data?: unknown; error?: unknown }>((resolve, reject) => {
+      waiting.set(id, { method, resolve, reject });
       socket.send(JSON.stringify({ id, method, data }));
     });
-  const answer = (await request('join')) as { ok: boolean; data?: Participant['joined']; error?: unknown };
+    return within(answer, timeoutMs, `${identity}'s answer to ${method} (id ${id})`).finally(() =>
+      waiting.delete(id),
+    );
+  };
+  const answer = (await request('join').catch((err) => {
+    socket.terminate();
+    throw err;
+  })) as { ok: boolean; data?: Participant['joined']; error?: unknown };
   if (!answer.ok || !answer.data) {
     socket.terminate();
     throw new Error(`join refused: ${JSON.stringify(answer.error)}`);
@@ -188,6 +209,7 @@ export function rtcRefusal(
 ): Promise<{ status: number; body: string }> {
   const socket = new WebSocket(
     `${nodeUrl.replace(/^http/, 'ws')}/rtc?access_token=${encodeURIComponent(token)}${query}`,
+    { handshakeTimeout: ANSWER_MS },
   );
   return new Promise((resolve, reject) => {
     socket.once('open', () => {

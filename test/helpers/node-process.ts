@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createToken, type VideoGrant } from '../../src/auth/token.js';
 import { DEFAULT_KEY_PREFIX } from '../../src/config/defaults.js';
 import { projectRoot } from './paths.js';
-import { collectOutput, exited, spawnTracked, stopProcess } from './processes.js';
+import { collectOutput, exitedWithin, spawnTracked, stopProcess } from './processes.js';
 import { waitFor } from './wait.js';
 
 export const TEST_KEY = 'testkey';
@@ -138,9 +138,12 @@ export async function startNode(
       child.kill('SIGTERM');
       const again = setTimeout(() => child.kill('SIGTERM'), 2000);
       const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-      await exited(child);
-      clearTimeout(again);
-      clearTimeout(timer);
+      try {
+        await exitedWithin(child, 13_000, `the node at ${url} to stop`);
+      } finally {
+        clearTimeout(again);
+        clearTimeout(timer);
+      }
     },
   };
 }

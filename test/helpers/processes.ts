@@ -1,4 +1,6 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { after } from 'node:test';
+import { within } from './wait.js';
 
 const children = new Set<ChildProcess>();
 
@@ -14,6 +16,8 @@ function killAll(): void {
     }
   }
 }
+// Also once the file's tests are done: a child still running keeps the event loop alive, so 'exit' would never come.
+after(killAll);
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -30,21 +34,52 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
   return child;
 }
 
-/** Resolves when the child has exited (immediately if it already has). */
-export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+/** How a child ended. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+// Not exported: every wait for an exit goes through exitedWithin, so none can stall the suite.
+function exited(child: ChildProcess): Promise<Exit> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
+/**
+ * Resolves with how the child ended once it exits; after `timeoutMs` rejects naming `what` it waited for (a
+ * phrase such as "the drained node to exit") and kills the child, so a hung exit fails its test and leaves
+ * nothing running.
+ */
+export async function exitedWithin(child: ChildProcess, timeoutMs: number, what: string): Promise<Exit> {
+  try {
+    return await within(exited(child), timeoutMs, `${what} (pid ${child.pid})`);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+}
+
+/** How long a SIGKILLed process may take to be reaped before the wait counts as a hang. */
+const KILL_MS = 5000;
+
 /** Stops a child: SIGTERM, then SIGKILL after `graceMs`. */
 export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited(child);
-  clearTimeout(timer);
+  try {
+    await exitedWithin(child, graceMs + KILL_MS, `\`${commandLine(child)}\` to stop`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The child's command line, to name it in a failure. */
+export function commandLine(child: ChildProcess): string {
+  return child.spawnargs.join(' ');
 }
 
 /** Collects a child's stdout and stderr into one string, for assertions and for failure messages. */
@@ -66,8 +101,14 @@ export interface Finished {
   stderr: string;
 }
 
-/** Waits for a child to exit and its pipes to drain, and returns its whole stdout and stderr. */
-export async function finished(child: ChildProcess): Promise<Finished> {
+/**
+ * Waits for a child to exit and its pipes to drain, and returns its whole stdout and stderr; rejects (and kills
+ * the child) when it runs longer than `timeoutMs`, naming `what` (by default its command line).
+ */
+export async function finished(
+  child: ChildProcess,
+  { timeoutMs = 60_000, what = `\`${commandLine(child)}\`` }: { timeoutMs?: number; what?: string } = {},
+): Promise<Finished> {
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk) => {
@@ -76,9 +117,7 @@ export async function finished(child: ChildProcess): Promise<Finished> {
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
-  const { code } = await exited(child);
-  // 'exit' can come before the pipes are drained.
-  await Promise.all(
+  const drained = Promise.all(
     [child.stdout, child.stderr].map(
       (stream) =>
         new Promise<void>((resolve) =>
@@ -86,5 +125,8 @@ export async function finished(child: ChildProcess): Promise<Finished> {
         ),
     ),
   );
+  const { code } = await exitedWithin(child, timeoutMs, `${what} to exit`);
+  // 'exit' can come before the pipes are drained; a process it left behind may hold them open for good.
+  await within(drained, KILL_MS, `the output of ${what} to end after its exit`);
   return { code, stdout, stderr };
 }

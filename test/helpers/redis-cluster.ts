@@ -1,5 +1,5 @@
 import { freePort } from './ports.js';
-import { collectOutput, exited, spawnTracked } from './processes.js';
+import { collectOutput, exitedWithin, spawnTracked } from './processes.js';
 import { askRedis, startRedis, type TestRedis } from './redis-server.js';
 import { waitFor } from './wait.js';
 
@@ -45,7 +45,7 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
       '--cluster-yes',
     ]);
     const output = collectOutput(create);
-    const { code } = await exited(create);
+    const { code } = await exitedWithin(create, 30_000, 'redis-cli --cluster create to exit');
     if (code !== 0) throw new Error(`redis-cli --cluster create failed (${code}): ${output.text()}`);
     await waitFor(
       async () => (await Promise.all(nodes.map((n) => clusterState(n.port)))).every((s) => s === 'ok'),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pingRedis, privateRedisArgs } from '../../src/supervisor/local-redis.js';
 import { freePort } from './ports.js';
-import { collectOutput, exited, spawnTracked, stopProcess } from './processes.js';
+import { collectOutput, exitedWithin, spawnTracked, stopProcess } from './processes.js';
 import { waitFor } from './wait.js';
 
 /** A private redis-server on a free port; tests never touch the shared 6379 instance. */
@@ -44,7 +44,7 @@ export async function startRedis(extraArgs: string[] = [], fixedPort?: number): 
     process: await launch(),
     async kill() {
       handle.process.kill('SIGKILL');
-      await exited(handle.process);
+      await exitedWithin(handle.process, 5000, `redis-server on port ${port} to die of SIGKILL`);
     },
     async restart() {
       handle.process = await launch();

@@ -22,7 +22,7 @@ export async function runCli(
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return finished(child);
+  return finished(child, { what: `\`lk-cluster ${args.join(' ')}\`` });
 }
 
 /** Lines of text, without the empty last one. */

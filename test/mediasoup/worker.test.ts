@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, within } from '../helpers/wait.js';
 
 const MEDIA_CODECS: types.RouterRtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -70,7 +70,7 @@ test('a built worker routes Opus and VP8 over a WebRtcTransport on 127.0.0.1 and
   worker.close();
   assert.ok(worker.closed);
 
-  await subprocessClosed;
+  await within(subprocessClosed, 10_000, `worker pid ${worker.pid} to close its subprocess`);
   await waitFor(() => processGone(worker.pid), { what: `worker pid ${worker.pid} to be gone` });
   assert.equal(died, undefined);
   assert.equal(worker.died, false);

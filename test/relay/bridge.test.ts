@@ -16,7 +16,7 @@ import {
   writeConfig,
 } from '../helpers/node-process.js';
 import { freePort } from '../helpers/ports.js';
-import { exited } from '../helpers/processes.js';
+import { exitedWithin } from '../helpers/processes.js';
 import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -189,7 +189,7 @@ describe('bridged sessions between node processes', () => {
     assert.equal(closed.code, CloseCode.ROOM_MOVED);
     assert.match(closed.reason, /room moved/);
     // Once the drained node has let the room go, a rejoin finds it again on a node that is not draining.
-    await exited(nodes.r2.child);
+    await exitedWithin(nodes.r2.child, 15_000, 'the drained room node to exit');
     const again = await joinThroughS('member', 'drained');
     assert.equal(again.answer.ok, true, JSON.stringify(again.answer));
     assert.notEqual(again.answer.data.node.id, nodes.r2.id);

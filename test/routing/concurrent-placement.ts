@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config/types.js';
-import { collectOutput, exited, spawnTracked } from '../helpers/processes.js';
+import { collectOutput, exitedWithin, spawnTracked } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/place-rooms.js', import.meta.url));
@@ -23,9 +23,16 @@ export async function placeFromProcesses(
   await waitFor(() => outputs.every((o) => o.text().includes('ready\n')), {
     timeoutMs: 30_000,
     what: `${processes} placing processes to connect`,
+  }).catch((err) => {
+    for (const child of children) child.kill('SIGKILL');
+    throw err;
   });
   for (const child of children) child.stdin!.write('go\n');
-  const results = await Promise.all(children.map((child) => exited(child)));
+  const results = await Promise.all(
+    children.map((child, i) =>
+      exitedWithin(child, 30_000, `placing process ${i} to place its rooms and exit`),
+    ),
+  );
   return results.map(({ code }, i) => {
     const text = outputs[i]!.text();
     if (code !== 0) throw new Error(`placing process ${i} exited ${code}: ${text}`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanEnv, NODE_MAIN, nodeConfig, startNode, writeConfig } from '../helpers/node-process.js';
 import { freePort } from '../helpers/ports.js';
-import { collectOutput, exited, spawnTracked } from '../helpers/processes.js';
+import { collectOutput, exitedWithin, spawnTracked } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -52,7 +52,7 @@ describe('redis.password against a redis-server with requirepass', () => {
     const { file } = await configWith('wrong.yaml', { address: redis.address, password: wrong });
     const child = spawnTracked(process.execPath, [NODE_MAIN, '--config', file], { env: cleanEnv() });
     const output = collectOutput(child);
-    const { code } = await exited(child);
+    const { code } = await exitedWithin(child, 15_000, 'the node with the wrong Redis password to exit');
     assert.equal(code, 1);
     const errors = output
       .text()

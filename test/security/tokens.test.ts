@@ -112,7 +112,9 @@ describe('tokens: the admin API, Twirp and /rtc refuse forged, expired and wrong
   it('/rtc: 401 before the upgrade for every forged or expired token and for a token of another room', async () => {
     for (const node of [a, b]) {
       const token = await good({ roomJoin: true, room: 'alpha' }, `ok-${node.id}`);
-      const socket = new WebSocket(`${node.url.replace(/^http/, 'ws')}/rtc?access_token=${token}`);
+      const socket = new WebSocket(`${node.url.replace(/^http/, 'ws')}/rtc?access_token=${token}`, {
+        handshakeTimeout: 10_000,
+      });
       await new Promise((resolve, reject) => {
         socket.once('open', resolve);
         socket.once('error', reject);

@@ -8,10 +8,13 @@ import type { Router } from '../../src/routing/types.js';
 import { testConfig } from '../helpers/config.js';
 import { admin, get, nodeConfig, startNode, type TestNode, writeConfig } from '../helpers/node-process.js';
 import { freePort } from '../helpers/ports.js';
-import { exited } from '../helpers/processes.js';
+import { exitedWithin } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait.js';
+
+/** A drained node exits within a second or two; far longer means the drain or exit path hangs. */
+const EXIT_MS = 15_000;
 
 describe('draining a node', () => {
   let redis: TestRedis;
@@ -72,7 +75,8 @@ describe('draining a node', () => {
     assert.equal(a.child.exitCode, null, 'the node waits for its room');
 
     assert.equal((await admin(a.url, 'DELETE', '/admin/rooms/kept')).status, 200);
-    assert.deepEqual(await exited(a.child), { code: 0, signal: null });
+    const exit = await exitedWithin(a.child, EXIT_MS, 'the drained node to exit once its last room closed');
+    assert.deepEqual(exit, { code: 0, signal: null });
     assert.equal(await router.getNode(a.id), undefined, 'gone from the registry');
     assert.equal(await router.getRoomNode('kept'), undefined);
   });
@@ -105,7 +109,8 @@ describe('draining a node', () => {
       { cwd: dir },
     );
     assert.equal(drained.code, 0, drained.stderr);
-    assert.deepEqual(await exited(d.child), { code: 0, signal: null });
+    const exit = await exitedWithin(d.child, EXIT_MS, 'the drained node to exit after its 1 s deadline');
+    assert.deepEqual(exit, { code: 0, signal: null });
     assert.equal(await router.getRoomNode('late'), undefined);
     assert.equal(await router.getRoom('late'), undefined);
     assert.equal(await router.getNode(d.id), undefined);
@@ -121,7 +126,8 @@ describe('draining a node', () => {
     });
     assert.equal(await router.getRoomNode('signalled'), e.id, 'the room continues while draining');
     e.child.kill('SIGTERM');
-    assert.deepEqual(await exited(e.child), { code: 0, signal: null });
+    const exit = await exitedWithin(e.child, EXIT_MS, 'the draining node to exit on its second SIGTERM');
+    assert.deepEqual(exit, { code: 0, signal: null });
     assert.equal(await router.getNode(e.id), undefined);
     assert.equal(await router.getRoomNode('signalled'), undefined);
   });

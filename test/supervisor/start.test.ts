@@ -17,7 +17,7 @@ import {
 import { testConfig } from '../helpers/config.js';
 import { get, nodeConfig, pidAlive, writeConfig } from '../helpers/node-process.js';
 import { freePort } from '../helpers/ports.js';
-import { exited } from '../helpers/processes.js';
+import { exitedWithin } from '../helpers/processes.js';
 import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -37,6 +37,9 @@ async function nodesList(cwd: string): Promise<Listed[]> {
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout) as Listed[];
 }
+
+/** The supervisor drains its nodes (no rooms) and exits in a few seconds; far longer means a hang. */
+const EXIT_MS = 20_000;
 
 // The embedded default's lease (no config file): LiveKit-like 6 s.
 const DEFAULT_LEASE_TTL_MS = 6000;
@@ -157,7 +160,8 @@ describe('lk-cluster start --nodes 3 --regions us-west-2,us-east with no config 
     const pids = await clusterPids(readStateFile(cwd));
     assert.ok(pids.length >= 5, `nodes, workers and redis: ${pids.join(', ')}`);
     run.child.kill('SIGINT');
-    assert.deepEqual(await exited(run.child), { code: 0, signal: null });
+    const exit = await exitedWithin(run.child, EXIT_MS, 'the supervisor to drain every node and exit');
+    assert.deepEqual(exit, { code: 0, signal: null });
     await waitAllGone(pids, 5000);
     assert.equal(existsSync(join(cwd, '.lk-cluster', 'state.json')), false, 'the state file is removed');
     assert.match(run.output(), /every node has stopped/);
@@ -186,7 +190,7 @@ describe('kill -9 of the supervisor', () => {
     assert.equal(pids.length, 2 + 2 * cores + 1, 'two nodes with one worker per core each, and redis');
     assert.ok(pids.includes(state.redis!.pid!));
     run.child.kill('SIGKILL');
-    await exited(run.child);
+    await exitedWithin(run.child, 5000, 'the supervisor to die of SIGKILL');
     await waitAllGone(pids, 10_000);
   });
 });
@@ -220,7 +224,8 @@ describe('lk-cluster start with no config file and one node', () => {
     assert.equal(undrained.code, 0, undrained.stderr);
     assert.equal(JSON.parse(undrained.stdout).state, 'serving');
     run.child.kill('SIGINT');
-    assert.deepEqual(await exited(run.child), { code: 0, signal: null });
+    const exit = await exitedWithin(run.child, EXIT_MS, 'the single-node supervisor to exit on SIGINT');
+    assert.deepEqual(exit, { code: 0, signal: null });
     await waitAllGone(pids, 5000);
   });
 });
@@ -279,7 +284,8 @@ describe('lk-cluster start with a config file that names a Redis', () => {
       await router.close();
     }
     run.child.kill('SIGINT');
-    assert.deepEqual(await exited(run.child), { code: 0, signal: null });
+    const exit = await exitedWithin(run.child, EXIT_MS, 'the supervisor to drain its nodes and exit');
+    assert.deepEqual(exit, { code: 0, signal: null });
     await waitAllGone(pids.filter((pid) => pid !== redis.process.pid));
     assert.ok(pidAlive(redis.process.pid!), 'a configured Redis is not ours to stop');
   });

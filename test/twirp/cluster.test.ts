@@ -20,9 +20,9 @@ import {
 } from '../helpers/node-process.js';
 import { projectRoot } from '../helpers/paths.js';
 import { freePort } from '../helpers/ports.js';
-import { collectOutput, exited, spawnTracked } from '../helpers/processes.js';
+import { collectOutput, exitedWithin, spawnTracked } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, within } from '../helpers/wait.js';
 
 /** A participant on /rtc: the socket, joined, and how it closed once it has. */
 interface Joined {
@@ -30,10 +30,15 @@ interface Joined {
   closed: Promise<{ code: number; reason: string }>;
 }
 
+/** How long the join, a close the test caused, or the example script may take before the test fails. */
+const ANSWER_MS = 10_000;
+const SCRIPT_MS = 60_000;
+
 /** Opens /rtc on `nodeUrl` with `token` and joins; resolves once the join is answered ok. */
 async function joinRoom(nodeUrl: string, token: string): Promise<Joined> {
   const socket = new WebSocket(
     `${nodeUrl.replace(/^http/, 'ws')}/rtc?access_token=${encodeURIComponent(token)}`,
+    { handshakeTimeout: ANSWER_MS },
   );
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
@@ -42,7 +47,7 @@ async function joinRoom(nodeUrl: string, token: string): Promise<Joined> {
     socket.once('open', resolve);
     socket.once('error', reject);
   });
-  const answer = new Promise<{ ok: boolean; error?: unknown }>((resolve) => {
+  const answer = new Promise<{ ok: boolean; error?: unknown }>((resolve, reject) => {
     const onMessage = (data: unknown) => {
       const frame = JSON.parse(String(data));
       if (frame.id !== 1) return;
@@ -50,9 +55,15 @@ async function joinRoom(nodeUrl: string, token: string): Promise<Joined> {
       resolve(frame);
     };
     socket.on('message', onMessage);
+    closed.then(({ code, reason }) =>
+      reject(new Error(`the socket closed before the join answer: ${code} ${reason}`)),
+    );
   });
   socket.send(JSON.stringify({ id: 1, method: 'join', data: {} }));
-  const joined = await answer;
+  const joined = await within(answer, ANSWER_MS, `the answer to join on ${nodeUrl}`).catch((err) => {
+    socket.terminate();
+    throw err;
+  });
   assert.ok(joined.ok, `join refused: ${JSON.stringify(joined.error)}`);
   return { socket, closed };
 }
@@ -72,6 +83,8 @@ describe('Room API across a 3-node cluster, with the official SDK as the client'
   let a: TestNode;
   let b: TestNode;
   let c: TestNode;
+  // Each node as soon as it runs: when one fails to start, the others must still be stopped.
+  const started: TestNode[] = [];
   const client = (node: TestNode) => new RoomServiceClient(node.url, TEST_KEY, TEST_SECRET);
 
   /** The node hosting `room`, asked of every node's admin API (not of the store the API itself reads). */
@@ -95,7 +108,9 @@ describe('Room API across a 3-node cluster, with the official SDK as the client'
       // The selector that ignores load: tests share a small, busy machine, and placement by region and load is
       // the placement tests' subject, not this file's. The region table stays for /settings/regions.
       config.node_selector = { kind: 'any', regions: SEED_REGIONS };
-      return startNode(writeConfig(dir, `${name}.yaml`, config), port);
+      const node = await startNode(writeConfig(dir, `${name}.yaml`, config), port);
+      started.push(node);
+      return node;
     };
     [a, b, c] = await Promise.all([start('a', 'us-west-2'), start('b', 'us-east'), start('c', 'us-west-2')]);
     // Every node sees the other two before a test places anything.
@@ -103,7 +118,7 @@ describe('Room API across a 3-node cluster, with the official SDK as the client'
   });
 
   after(async () => {
-    await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
+    await Promise.all(started.map((node) => node.stop()));
     store?.disconnect();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -280,7 +295,7 @@ describe('Room API across a 3-node cluster, with the official SDK as the client'
       { env: { ...process.env, LIVEKIT_API_KEY: TEST_KEY, LIVEKIT_API_SECRET: TEST_SECRET } },
     );
     const output = collectOutput(child);
-    const { code } = await exited(child);
+    const { code } = await exitedWithin(child, SCRIPT_MS, 'the SDK example script to finish');
     assert.equal(code, 0, output.text());
     assert.match(output.text(), new RegExp(`created +sdk-example-\\w+ \\(RM_\\w+\\) through ${a.url}`));
     assert.match(output.text(), new RegExp(`listed +it through ${b.url}`));
@@ -307,7 +322,7 @@ describe('Room API across a 3-node cluster, with the official SDK as the client'
     });
 
     await client(b).removeParticipant('joined', 'alice');
-    const closed = await alice.closed;
+    const closed = await within(alice.closed, ANSWER_MS, "alice's socket to close after RemoveParticipant");
     assert.equal(closed.code, 4003);
     assert.deepEqual(await client(c).listParticipants('joined'), []);
 
@@ -317,6 +332,6 @@ describe('Room API across a 3-node cluster, with the official SDK as the client'
       ['bob'],
     );
     await client(a).deleteRoom('joined');
-    assert.equal((await bob.closed).code, 4004);
+    assert.equal((await within(bob.closed, ANSWER_MS, "bob's socket to close after DeleteRoom")).code, 4004);
   });
 });
