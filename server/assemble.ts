@@ -110,16 +110,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
         }
       },
     });
-    const specific = config.bind_addresses.find((a) => a !== '0.0.0.0' && a !== '::');
-    rooms = new RoomRegistry(
-      id,
-      pool,
-      router,
-      config.room,
-      { ip: specific ?? '0.0.0.0', announcedAddress: node.advertisedIp },
-      metrics,
-      log,
-    );
+    rooms = new RoomRegistry(id, pool, router, config.room, node.rtcListen, metrics, log);
     const sampler = new StatsSampler(rooms, pool, metrics);
     lease = new NodeLease({
       nodeId: id,

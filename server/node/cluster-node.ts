@@ -4,7 +4,7 @@ import { LkcError } from '../../src/errors.js';
 import type { NodeRecord, NodeState } from '../../src/records.js';
 import type { Router as ClusterRouter, Placement, PlaceOptions } from '../../src/routing/types.js';
 import type { Logger } from '../logger.js';
-import type { Room } from '../media/room.js';
+import type { Room, RtcListen } from '../media/room.js';
 import type { RoomHost } from '../media/room-host.js';
 import type { OpenRoomOptions, RoomRegistry } from '../media/room-registry.js';
 import type { WorkerPool } from '../media/worker-pool.js';
@@ -92,10 +92,19 @@ export class ClusterNode extends EventEmitter<NodeEvents> implements RoomHost {
     return this.config.region;
   }
 
+  /** The first bind address that names one interface (not 0.0.0.0 or ::), if any. */
+  private get specificAddress(): string | undefined {
+    return this.config.bind_addresses.find((a) => a !== '0.0.0.0' && a !== '::');
+  }
+
   /** The address clients and other nodes reach this node at: rtc.node_ip, else a specific bind address, else loopback. */
   get advertisedIp(): string {
-    const specific = this.config.bind_addresses.find((a) => a !== '0.0.0.0' && a !== '::');
-    return this.config.rtc.node_ip || specific || '127.0.0.1';
+    return this.config.rtc.node_ip || this.specificAddress || '127.0.0.1';
+  }
+
+  /** Where media transports listen (the specific bind address, else every interface) and what ICE announces. */
+  get rtcListen(): RtcListen {
+    return { ip: this.specificAddress ?? '0.0.0.0', announcedAddress: this.advertisedIp };
   }
 
   get url(): string {

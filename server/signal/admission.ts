@@ -7,8 +7,8 @@ import { claimedFor, type RoomHost } from '../media/room-host.js';
 /** Where an admitted session runs: on a room of this node, or relayed to the node that hosts the room. */
 export type SessionTarget =
   | { local: true; room: Room }
-  /** `claimed`: the placement mapped the room to that node just now. */
-  | { local: false; nodeId: string; claimed: boolean };
+  /** `claimedFor`: set when the placement mapped the room to that node just now. */
+  | { local: false; nodeId: string; claimedFor?: string };
 
 export interface Admission {
   claims: TokenClaims;
@@ -69,7 +69,7 @@ export async function route(host: RoomHost, rules: AdmissionRules, room: string)
   }
   const placement = await host.placeRoom(room, { originRegion: host.region || undefined });
   if (placement.node.id !== host.id)
-    return { local: false, nodeId: placement.node.id, claimed: placement.claimed };
+    return { local: false, nodeId: placement.node.id, claimedFor: claimedFor(placement) };
   return { local: true, room: await host.hostRoom(room, {}, claimedFor(placement)) };
 }
 

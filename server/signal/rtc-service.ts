@@ -71,7 +71,7 @@ export function addSignalling({ http, host, rules, relay, logger }: SignallingDe
       new SignalSession(transport, { host, room: target.room, identity, claims, logger: log });
       return;
     }
-    bridge(transport, relay.open(target.nodeId, { room, identity, claims, claimed: target.claimed }));
+    bridge(transport, relay.open(target.nodeId, { room, identity, claims, claimed_for: target.claimedFor }));
   };
 
   http.upgrade('/rtc', (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => {

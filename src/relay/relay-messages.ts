@@ -18,10 +18,10 @@ export interface OpenMessage {
   identity: string;
   claims: TokenClaims;
   /**
-   * The signal node's placement mapped the room to the receiving node just now, so the room node opens it without
-   * claiming it again. Absent when the room was already mapped there (it may have closed since: claim again).
+   * The node the signal node's placement mapped the room to just now (the receiver), so that it opens the room
+   * without claiming it again. Absent when the room was already mapped there (it may have closed since: claim).
    */
-  claimed?: boolean;
+  claimed_for?: string;
 }
 
 /** One client frame (signal -> room) or one server frame (room -> signal), verbatim. */
@@ -88,7 +88,7 @@ export function decodeRelayMessage(raw: unknown): RelayMessage | undefined {
         typeof m.identity === 'string' &&
         typeof m.claims === 'object' &&
         m.claims !== null &&
-        (m.claimed === undefined || typeof m.claimed === 'boolean')
+        (m.claimed_for === undefined || isString(m.claimed_for))
         ? (m as unknown as OpenMessage)
         : undefined;
     case 'relay.frame':
