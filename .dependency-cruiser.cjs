@@ -3,6 +3,8 @@
 // - no-circular: an import cycle in src/, server/, cli/ or commands/ makes load order and module state fragile.
 // - src-is-a-library: src/ is shared by the CLI, the node and the browser, so it must not reach up into server/,
 //   commands/ or cli/, nor load the CLI framework (@oclif) or the media stack (mediasoup, mediasoup-client).
+//   The one exception is src/sdp/, which speaks in mediasoup's parameter types: it may import them type-only
+//   (erased at compile time, so nothing of mediasoup loads), never a value.
 // - commands-not-server: the CLI reaches nodes through Redis (src/routing) and HTTP (src/node-client); importing
 //   server/ would pull the node's media stack into every CLI command.
 // - node-not-supervisor: a node is a child of the supervisor and knows it only through src/node-contract.
@@ -30,8 +32,22 @@ module.exports = {
       name: 'src-is-a-library',
       comment: 'src/ is shared code: no server/, commands/, cli/, @oclif or mediasoup.',
       severity: 'error',
-      from: { path: '^src/' },
+      from: { path: '^src/', pathNot: '^src/sdp/' },
       to: { path: ['^(server|commands|cli)/', ...notInLibrary] },
+    },
+    {
+      name: 'sdp-is-a-library',
+      comment: 'src/sdp/ is shared code too: no server/, commands/, cli/ or @oclif.',
+      severity: 'error',
+      from: { path: '^src/sdp/' },
+      to: { path: ['^(server|commands|cli)/', '(^|/)node_modules/@oclif/', '^@oclif/'] },
+    },
+    {
+      name: 'sdp-types-only',
+      comment: 'src/sdp/ speaks in mediasoup parameter types: import them type-only, never a mediasoup value.',
+      severity: 'error',
+      from: { path: '^src/sdp/' },
+      to: { path: notInLibrary, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'commands-not-server',
