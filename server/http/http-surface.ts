@@ -50,6 +50,21 @@ export function sendJson(
   res.end(text);
 }
 
+/** Writes `body` as plain text with `status`. */
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
+  res.end(body);
+}
+
 /** Reads a JSON request body of at most `limitBytes`; an empty body reads as `{}`. */
 export async function readJsonBody(req: IncomingMessage, limitBytes = 64 * 1024): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);

@@ -1,6 +1,26 @@
 import type { types } from 'mediasoup';
 import { randomId } from '../../src/ids.js';
 
+/** What a participant may do, from its token's grant (LiveKit's ParticipantPermission, minus what we lack). */
+export interface ParticipantPermission {
+  canPublish: boolean;
+  canSubscribe: boolean;
+  canPublishData: boolean;
+  canUpdateMetadata: boolean;
+  hidden: boolean;
+}
+
+export const FULL_PERMISSION: ParticipantPermission = {
+  canPublish: true,
+  canSubscribe: true,
+  canPublishData: true,
+  canUpdateMetadata: false,
+  hidden: false,
+};
+
+/** Which signalling protocol the participant's session speaks (both kinds share a room). */
+export type SignalProtocol = 'lkc' | 'livekit';
+
 /**
  * One participant of a room and the media objects it owns. Each object leaves its map when mediasoup closes
  * it, for whatever reason (its transport closed, the producer it consumed closed, the worker died).
@@ -11,12 +31,20 @@ export class Participant {
   readonly transports = new Map<string, types.WebRtcTransport>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
+  attributes: Record<string, string> = {};
+  /**
+   * Rises with every change the others are told of: LiveKit's clients drop a participant update whose version is
+   * not above the last one they saw.
+   */
+  version = 1;
   closed = false;
 
   constructor(
     readonly identity: string,
     public name = '',
     public metadata = '',
+    public permission: ParticipantPermission = { ...FULL_PERMISSION },
+    readonly protocol: SignalProtocol = 'lkc',
   ) {}
 
   addTransport(transport: types.WebRtcTransport): void {

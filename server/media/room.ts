@@ -5,7 +5,8 @@ import { randomId } from '../../src/ids.js';
 import type { RoomRecord } from '../../src/records.js';
 import type { Logger } from '../logger.js';
 import { MEDIA_CODECS } from './media-codecs.js';
-import { Participant } from './participant.js';
+import { Participant, type ParticipantPermission, type SignalProtocol } from './participant.js';
+import { trackOf } from './track.js';
 import type { WorkerSlot } from './worker-pool.js';
 
 export interface RoomOptions {
@@ -27,13 +28,43 @@ export interface RtcListen {
   announcedAddress: string;
 }
 
-interface RoomEvents {
+/** A data message one participant sent to the room (LiveKit's DataPacket, the sender already stamped in). */
+export interface RoomData {
+  from: Participant;
+  /** Identities it is for; empty: everyone but the sender. */
+  destinations: string[];
+  reliable: boolean;
+  /** LiveKit's encoded DataPacket. */
+  packet: Uint8Array;
+}
+
+/** Why a participant left: by itself, removed through the room API, or replaced by a newer session of its identity. */
+export type LeaveCause = 'left' | 'removed' | 'replaced';
+
+/** A participant speaking, loudest first; level in [0, 1]. */
+export interface Speaker {
+  participant: Participant;
+  level: number;
+}
+
+export interface RoomEvents {
   /** The room closed; it is already out of every map. */
   closed: [reason: string];
   /** A participant joined or left, or published its first / unpublished its last track. */
   changed: [];
+  participantJoined: [participant: Participant];
+  /** Name, metadata, attributes, permission, or a track's mute state changed; its version rose. */
+  participantChanged: [participant: Participant];
   /** A participant was removed (it left, or the room API removed it); its media is already closed. */
-  participantLeft: [participant: Participant, reason: string];
+  participantLeft: [participant: Participant, reason: string, cause: LeaveCause];
+  trackPublished: [participant: Participant, producer: types.Producer];
+  /** The producer closed (unpublished, its transport or participant closed). */
+  trackUnpublished: [participant: Participant, producer: types.Producer];
+  /** The room's metadata changed. */
+  roomUpdated: [];
+  data: [message: RoomData];
+  /** Who is speaking now; empty when everyone went quiet. */
+  speakers: [speakers: Speaker[]];
 }
 
 /**
@@ -53,6 +84,7 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Closed here because the room lives on another node now: its sessions are told to rejoin, not that it ended. */
   moved = false;
   private emptyTimer?: NodeJS.Timeout;
+  private levels?: types.AudioLevelObserver;
 
   private constructor(
     readonly router: types.Router,
@@ -68,6 +100,8 @@ export class Room extends EventEmitter<RoomEvents> {
     this.maxParticipants = options.maxParticipants;
     this.metadata = options.metadata ?? '';
     router.once('workerclose', () => this.close('its mediasoup worker died'));
+    // Every session of the room listens; a busy room has more than EventEmitter's default of ten.
+    this.setMaxListeners(0);
     this.armEmptyTimer();
   }
 
@@ -83,11 +117,40 @@ export class Room extends EventEmitter<RoomEvents> {
       mediaCodecs: MEDIA_CODECS,
       appData: { room: options.name },
     });
-    return new Room(router, slot, listen, options, logger.child({ room: options.name }));
+    const room = new Room(router, slot, listen, options, logger.child({ room: options.name }));
+    await room.observeSpeakers();
+    return room;
+  }
+
+  // mediasoup's audio levels are dBov in [-127, 0]; -70 and below is silence, as LiveKit's default threshold.
+  private async observeSpeakers(): Promise<void> {
+    const levels = await this.router.createAudioLevelObserver({
+      maxEntries: 8,
+      threshold: -70,
+      interval: 500,
+    });
+    levels.on('volumes', (volumes) => {
+      const speakers: Speaker[] = [];
+      for (const { producer, volume } of volumes) {
+        const participant = this.participants.get(trackOf(producer).participant);
+        if (participant) speakers.push({ participant, level: Math.min(1, Math.max(0, (volume + 70) / 70)) });
+      }
+      this.emit('speakers', speakers);
+    });
+    levels.on('silence', () => this.emit('speakers', []));
+    this.levels = levels;
   }
 
   /** Adds a participant; refuses one over `max_participants` and a second session of the same identity. */
-  addParticipant(identity: string, info: { name?: string; metadata?: string } = {}): Participant {
+  addParticipant(
+    identity: string,
+    info: {
+      name?: string;
+      metadata?: string;
+      permission?: ParticipantPermission;
+      protocol?: SignalProtocol;
+    } = {},
+  ): Participant {
     if (this.closed) throw new LkcError('ROOM_NOT_FOUND', `room ${this.name} is closed`);
     if (this.participants.has(identity)) {
       throw new LkcError('ALREADY_EXISTS', `participant ${identity} is already in room ${this.name}`);
@@ -98,23 +161,79 @@ export class Room extends EventEmitter<RoomEvents> {
         `room ${this.name} is full (max_participants ${this.maxParticipants})`,
       );
     }
-    const participant = new Participant(identity, info.name, info.metadata);
+    const participant = new Participant(identity, info.name, info.metadata, info.permission, info.protocol);
     this.participants.set(identity, participant);
     this.disarmEmptyTimer();
     this.logger.info({ identity, participants: this.participants.size }, 'participant joined');
+    this.emit('participantJoined', participant);
     this.emit('changed');
     return participant;
   }
 
+  /**
+   * Adds a participant's new producer: the room tells everyone, follows its pause and resume (a mute), and tells
+   * everyone again when it closes.
+   */
+  addProducer(participant: Participant, producer: types.Producer): void {
+    participant.addProducer(producer);
+    participant.version++;
+    if (producer.kind === 'audio')
+      void this.levels?.addProducer({ producerId: producer.id }).catch(() => undefined);
+    const muted = () => {
+      if (this.closed || participant.closed) return;
+      participant.version++;
+      this.emit('participantChanged', participant);
+    };
+    producer.observer.on('pause', muted);
+    producer.observer.on('resume', muted);
+    producer.observer.once('close', () => {
+      if (this.closed || participant.closed) return;
+      participant.version++;
+      this.emit('trackUnpublished', participant, producer);
+      if (!participant.isPublisher) this.emit('changed');
+    });
+    this.emit('trackPublished', participant, producer);
+    if (participant.producers.size === 1) this.emit('changed');
+  }
+
+  /** Changes what others see of a participant (the Room API's UpdateParticipant, a client's own update). */
+  updateParticipant(
+    participant: Participant,
+    changes: {
+      name?: string;
+      metadata?: string;
+      attributes?: Record<string, string>;
+      permission?: ParticipantPermission;
+    },
+  ): void {
+    if (changes.name !== undefined) participant.name = changes.name;
+    if (changes.metadata !== undefined) participant.metadata = changes.metadata;
+    if (changes.permission !== undefined) participant.permission = changes.permission;
+    if (changes.attributes !== undefined) {
+      // LiveKit's rule: an empty value deletes the attribute.
+      for (const [key, value] of Object.entries(changes.attributes)) {
+        if (value === '') delete participant.attributes[key];
+        else participant.attributes[key] = value;
+      }
+    }
+    participant.version++;
+    this.emit('participantChanged', participant);
+  }
+
+  /** Hands a participant's data message to every session of the room; each delivers what is for it. */
+  sendData(message: RoomData): void {
+    if (!this.closed) this.emit('data', message);
+  }
+
   /** Removes a participant and closes its media; the empty timer starts when the last one leaves. */
-  removeParticipant(identity: string, reason = 'left'): boolean {
+  removeParticipant(identity: string, reason = 'left', cause: LeaveCause = 'left'): boolean {
     const participant = this.participants.get(identity);
     if (!participant) return false;
     this.participants.delete(identity);
     participant.close();
     this.logger.info({ identity, reason, participants: this.participants.size }, 'participant left');
     if (this.participants.size === 0) this.armEmptyTimer();
-    this.emit('participantLeft', participant, reason);
+    this.emit('participantLeft', participant, reason, cause);
     this.emit('changed');
     return true;
   }
@@ -123,6 +242,7 @@ export class Room extends EventEmitter<RoomEvents> {
   setMetadata(metadata: string): void {
     if (this.metadata === metadata) return;
     this.metadata = metadata;
+    this.emit('roomUpdated');
     this.emit('changed');
   }
 

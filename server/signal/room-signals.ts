@@ -3,8 +3,9 @@ import { CloseCode } from '../../src/signal/close-codes.js';
 import type { ParticipantInfo, ProducerInfo, SignalNotification } from '../../src/signal/protocol.js';
 import { notification } from '../../src/signal/responses.js';
 import type { Participant } from '../media/participant.js';
-import type { Room } from '../media/room.js';
+import type { LeaveCause, Room } from '../media/room.js';
 import type { RoomHost } from '../media/room-host.js';
+import { trackOf } from '../media/track.js';
 import type { HubSession, SessionHub } from './session-context.js';
 
 /** A participant as the protocol shows it. */
@@ -20,12 +21,11 @@ export function participantInfo(participant: Participant): ParticipantInfo {
 
 /** A producer as the protocol shows it. */
 export function producerInfo(producer: types.Producer, participant: string): ProducerInfo {
-  const app = producer.appData as Record<string, unknown>;
   return {
     id: producer.id,
     participant,
     kind: producer.kind,
-    source: typeof app.source === 'string' ? app.source : producer.kind === 'video' ? 'camera' : 'microphone',
+    source: trackOf(producer).source,
     paused: producer.paused,
   };
 }
@@ -56,7 +56,25 @@ export class RoomSignals implements SessionHub {
     readonly room: Room,
     private readonly node: Pick<RoomHost, 'id' | 'state'>,
   ) {
-    room.on('participantLeft', (participant, reason) => this.left(participant, reason));
+    room.on('participantLeft', (participant, reason, cause) => this.left(participant, reason, cause));
+    room.on('participantJoined', (participant) =>
+      this.broadcast(
+        notification('participantJoined', { participant: participantInfo(participant) }),
+        participant.identity,
+      ),
+    );
+    room.on('trackPublished', (participant, producer) =>
+      this.broadcast(
+        notification('newProducer', { producer: producerInfo(producer, participant.identity) }),
+        participant.identity,
+      ),
+    );
+    room.on('trackUnpublished', (participant, producer) =>
+      this.broadcast(
+        notification('producerClosed', { producerId: producer.id, participant: participant.identity }),
+        participant.identity,
+      ),
+    );
     room.once('closed', (reason) => this.roomClosed(reason));
   }
 
@@ -82,12 +100,12 @@ export class RoomSignals implements SessionHub {
     for (const [identity, session] of this.sessions) if (identity !== except) session.sendFrame(frame);
   }
 
-  private left(participant: Participant, reason: string): void {
+  private left(participant: Participant, reason: string, cause: LeaveCause): void {
     const session = this.sessions.get(participant.identity);
-    // Still open: the participant did not leave by itself, the room API removed it.
+    // Still open: the participant did not leave by itself, the room API or a newer session removed it.
     if (session && session.participant === participant && !session.transport.closed) {
       this.remove(session);
-      session.transport.close(CloseCode.KICKED, reason);
+      session.transport.close(cause === 'replaced' ? CloseCode.DUPLICATE_IDENTITY : CloseCode.KICKED, reason);
     }
     this.broadcast(
       notification('participantLeft', { identity: participant.identity, sid: participant.sid, reason }),

@@ -3,6 +3,8 @@ import { CloseCode } from '../../src/signal/close-codes.js';
 import type { AnswerDataMap, IceCandidate, Method, RequestDataMap } from '../../src/signal/protocol.js';
 import { notification, SignalRequestError } from '../../src/signal/responses.js';
 import type { Participant } from '../media/participant.js';
+import { permissionOf } from '../media/permission.js';
+import { trackAppData } from '../media/track.js';
 import { participantInfo, producerInfo } from './room-signals.js';
 import type { HandlerSession } from './session-context.js';
 
@@ -29,11 +31,6 @@ function ownProducer(participant: Participant, id: string): types.Producer {
   return producer;
 }
 
-// Permissions default to allowed when the token's grant leaves them out, as LiveKit's do.
-function allowed(flag: boolean | undefined): boolean {
-  return flag !== false;
-}
-
 const join: Handler<'join'> = async (session, data) => {
   if (session.participant && !session.participant.closed)
     throw new SignalRequestError('already_joined', 'this session has joined already');
@@ -44,18 +41,15 @@ const join: Handler<'join'> = async (session, data) => {
   if (older && older !== session)
     older.transport.close(CloseCode.DUPLICATE_IDENTITY, 'the same identity joined again on another session');
   if (room.participants.has(session.identity))
-    room.removeParticipant(session.identity, 'replaced by a new session');
+    room.removeParticipant(session.identity, 'replaced by a new session', 'replaced');
   const participant = room.addParticipant(session.identity, {
     name: data.name ?? claims.name ?? '',
     metadata: data.metadata ?? claims.metadata ?? '',
+    permission: permissionOf(claims),
   });
   session.participant = participant;
   session.hub.add(session);
   const others = [...room.participants.values()].filter((p) => p !== participant);
-  session.hub.broadcast(
-    notification('participantJoined', { participant: participantInfo(participant) }),
-    session.identity,
-  );
   return {
     room: { name: room.name, sid: room.sid },
     participant: participantInfo(participant),
@@ -92,33 +86,28 @@ const connectWebRtcTransport: Handler<'connectWebRtcTransport'> = async (session
 
 const produce: Handler<'produce'> = async (session, data) => {
   const participant = joined(session);
-  if (!allowed(session.ctx.claims.video.canPublish))
+  if (!participant.permission.canPublish)
     throw new SignalRequestError('forbidden', 'your token does not allow publishing');
   const transport = transportOf(participant, data.transportId);
-  const source = data.source ?? (data.kind === 'video' ? 'camera' : 'microphone');
+  const rtpParameters = data.rtpParameters as unknown as types.RtpParameters;
   const producer = await transport.produce({
     kind: data.kind,
-    rtpParameters: data.rtpParameters as unknown as types.RtpParameters,
-    appData: { source, participant: participant.identity },
+    rtpParameters,
+    appData: trackAppData(data.kind, {
+      participant: participant.identity,
+      source: data.source,
+      mimeType: rtpParameters.codecs[0]?.mimeType ?? '',
+      mid: rtpParameters.mid,
+    }),
   });
-  participant.addProducer(producer);
-  const hub = session.hub;
-  producer.observer.once('close', () => {
-    hub.broadcast(
-      notification('producerClosed', { producerId: producer.id, participant: participant.identity }),
-      participant.identity,
-    );
-  });
-  hub.broadcast(
-    notification('newProducer', { producer: producerInfo(producer, participant.identity) }),
-    participant.identity,
-  );
+  // The room tells everyone (both protocols' sessions) from here on.
+  session.room.addProducer(participant, producer);
   return { id: producer.id };
 };
 
 const consume: Handler<'consume'> = async (session, data) => {
   const participant = joined(session);
-  if (!allowed(session.ctx.claims.video.canSubscribe))
+  if (!participant.permission.canSubscribe)
     throw new SignalRequestError('forbidden', 'your token does not allow subscribing');
   const transport = transportOf(participant, data.transportId);
   let owner: Participant | undefined;

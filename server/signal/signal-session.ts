@@ -39,7 +39,9 @@ export class SignalSession implements HandlerSession {
     this.identity = ctx.identity;
     this.hub = RoomSignals.of(ctx.room, ctx.host);
     this.hub.attach(this);
-    transport.onFrame((frame) => {
+    transport.onFrame((received) => {
+      // Our protocol is JSON text; a client that sends it in a binary frame is read the same way.
+      const frame = typeof received === 'string' ? received : Buffer.from(received).toString('utf8');
       // A failure here must not leave the queue rejected: every later frame would be skipped.
       this.queue = this.queue
         .then(() => this.handle(frame))

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { closeReason } from '../../src/signal/close-codes.js';
-import type { SignalTransport } from '../../src/signal/transport.js';
+import type { SignalFrame, SignalTransport } from '../../src/signal/transport.js';
 import { TransportHandlers } from '../../src/signal/transport-handlers.js';
 
 /** How often the node pings a client; a client that misses two pongs is gone (half-open TCP, a sleeping laptop). */
@@ -14,9 +14,9 @@ export class WebSocketTransport implements SignalTransport {
 
   constructor(private readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
-      const frame =
-        isBinary || typeof data !== 'string' ? Buffer.from(data as Buffer).toString('utf8') : data;
-      this.handlers.deliver(frame);
+      // ws hands text frames over as Buffers too; isBinary says which kind the client sent.
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      this.handlers.deliver(isBinary ? new Uint8Array(bytes) : bytes.toString('utf8'));
     });
     socket.on('close', (code, reason) => this.finish(code, reason.toString('utf8')));
     // An 'error' is always followed by 'close'; without a listener it would crash the node.
@@ -40,7 +40,7 @@ export class WebSocketTransport implements SignalTransport {
     return this.handlers.closed;
   }
 
-  send(frame: string): void {
+  send(frame: SignalFrame): void {
     if (!this.closed && this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
   }
 
@@ -55,7 +55,7 @@ export class WebSocketTransport implements SignalTransport {
     this.finish(code, cut);
   }
 
-  onFrame(handler: (frame: string) => void): void {
+  onFrame(handler: (frame: SignalFrame) => void): void {
     this.handlers.onFrame(handler);
   }
 

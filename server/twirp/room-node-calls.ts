@@ -4,6 +4,7 @@ import type { RoomRecord } from '../../src/records.js';
 import type { Participant } from '../media/participant.js';
 import type { Room } from '../media/room.js';
 import type { RoomHost } from '../media/room-host.js';
+import { trackOf } from '../media/track.js';
 import type { CreateRoomParams, ParticipantView, TrackView } from './backend.js';
 
 /**
@@ -23,14 +24,14 @@ export interface RoomNodeCalls {
 export type RoomNodeCall = keyof RoomNodeCalls;
 
 function trackView(producer: types.Producer): TrackView {
-  const app = producer.appData as Record<string, unknown>;
+  const track = trackOf(producer);
   return {
-    sid: producer.id,
+    sid: track.sid,
     kind: producer.kind,
-    mime_type: producer.rtpParameters.codecs[0]?.mimeType ?? '',
+    mime_type: track.mimeType,
     muted: producer.paused,
-    source: typeof app.source === 'string' ? app.source : '',
-    name: typeof app.name === 'string' ? app.name : '',
+    source: track.source,
+    name: track.name,
   };
 }
 
@@ -95,7 +96,7 @@ export function roomNodeCalls(
     async remove_participant({ room, identity }) {
       const open = openRoom(host, room);
       participantOf(open, identity);
-      open.removeParticipant(identity, 'removed through the room API');
+      open.removeParticipant(identity, 'removed through the room API', 'removed');
     },
 
     async update_metadata({ room, metadata }) {

@@ -162,7 +162,8 @@ export class RelayEndpoint {
         break;
       case 'relay.frame': {
         const session = this.sessions.get(msg.session);
-        if (session && session.peer === msg.from) session.receiveFrame(msg.seq, msg.payload);
+        if (session && session.peer === msg.from)
+          session.receiveFrame(msg.seq, msg.payload, msg.binary === true);
         else if (!session) this.refuseUnknown(msg.from, msg.session);
         break;
       }

@@ -22,6 +22,13 @@ export interface OpenMessage {
    * without claiming it again. Absent when the room was already mapped there (it may have closed since: claim).
    */
   claimed_for?: string;
+  /** Set when the client is one of LiveKit's SDKs: its connection options; absent for our own protocol. */
+  livekit?: {
+    autoSubscribe: boolean;
+    adaptiveStream: boolean;
+    sdk: string;
+    reconnect: boolean;
+  };
 }
 
 /** One client frame (signal -> room) or one server frame (room -> signal), verbatim. */
@@ -30,7 +37,9 @@ export interface FrameMessage {
   session: string;
   from: string;
   seq: number;
+  /** The frame's text, or with `binary` its bytes in base64 (LiveKit's protobuf frames). */
   payload: string;
+  binary?: true;
 }
 
 /** Either side ends the session; `seq` is the last frame seq the sender sent before it. */
@@ -88,11 +97,15 @@ export function decodeRelayMessage(raw: unknown): RelayMessage | undefined {
         typeof m.identity === 'string' &&
         typeof m.claims === 'object' &&
         m.claims !== null &&
-        (m.claimed_for === undefined || isString(m.claimed_for))
+        (m.claimed_for === undefined || isString(m.claimed_for)) &&
+        (m.livekit === undefined || (typeof m.livekit === 'object' && m.livekit !== null))
         ? (m as unknown as OpenMessage)
         : undefined;
     case 'relay.frame':
-      return isString(m.session) && isSeq(m.seq) && typeof m.payload === 'string'
+      return isString(m.session) &&
+        isSeq(m.seq) &&
+        typeof m.payload === 'string' &&
+        (m.binary === undefined || m.binary === true)
         ? (m as unknown as FrameMessage)
         : undefined;
     case 'relay.close':

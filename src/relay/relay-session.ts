@@ -5,7 +5,7 @@
  */
 import type { TokenClaims } from '../auth/token.js';
 import { CloseCode, closeReason } from '../signal/close-codes.js';
-import type { SignalTransport } from '../signal/transport.js';
+import type { SignalFrame, SignalTransport } from '../signal/transport.js';
 import { type TransportEnd, TransportHandlers } from '../signal/transport-handlers.js';
 import type { FrameMessage, RelayMessage } from './relay-messages.js';
 import { InboundSequencer } from './sequencer.js';
@@ -60,7 +60,7 @@ export class RelaySession implements SignalTransport {
   /** The peer has sent something for this session, so it knows it; from then on its beats must list it. */
   acknowledged = false;
   private sent = 0;
-  private readonly inbound: InboundSequencer<string>;
+  private readonly inbound: InboundSequencer<SignalFrame>;
   private gapTimer?: ReturnType<typeof setTimeout>;
   private readonly handlers = new TransportHandlers<RelaySessionEnd>();
   /** Frames not yet on the bus, in seq order; they go out before any newer frame. */
@@ -106,7 +106,7 @@ export class RelaySession implements SignalTransport {
     return this.outbox.length;
   }
 
-  send(frame: string): void {
+  send(frame: SignalFrame): void {
     if (this.closed) return;
     this.sent++;
     const message: FrameMessage = {
@@ -114,8 +114,9 @@ export class RelaySession implements SignalTransport {
       session: this.id,
       from: this.init.self,
       seq: this.sent,
-      payload: frame,
+      payload: typeof frame === 'string' ? frame : Buffer.from(frame).toString('base64'),
     };
+    if (typeof frame !== 'string') message.binary = true;
     if (this.outbox.length > 0 || this.draining || !this.init.busUp()) this.hold(message);
     else this.transmit(message);
   }
@@ -152,7 +153,7 @@ export class RelaySession implements SignalTransport {
   }
 
   /** Frames that arrived before anyone listened are delivered now, still in order. */
-  onFrame(handler: (frame: string) => void): void {
+  onFrame(handler: (frame: SignalFrame) => void): void {
     this.handlers.onFrame(handler);
   }
 
@@ -161,10 +162,10 @@ export class RelaySession implements SignalTransport {
   }
 
   /** A frame from the peer (called by the endpoint). */
-  receiveFrame(seq: number, payload: string): void {
+  receiveFrame(seq: number, payload: string, binary = false): void {
     if (this.closed) return;
     this.acknowledged = true;
-    const result = this.inbound.push(seq, payload);
+    const result = this.inbound.push(seq, binary ? new Uint8Array(Buffer.from(payload, 'base64')) : payload);
     if (result.status === 'duplicate') return;
     if (result.status === 'overflow') {
       this.close(CloseCode.RELAY_BROKEN, `relay lost frame ${result.missing} of session ${this.id}`);

@@ -3,7 +3,7 @@
  * anyone listens wait for the frame handler, and the close handlers run once, including one added after the end.
  * Browser-safe (the client's tsconfig compiles src/signal): no Node imports.
  */
-import type { SignalTransport } from './transport.js';
+import type { SignalFrame, SignalTransport } from './transport.js';
 
 /** How a transport ended; a transport may record more (who closed it). */
 export interface TransportEnd {
@@ -11,14 +11,14 @@ export interface TransportEnd {
   reason: string;
 }
 
-export type FrameHandler = (frame: string) => void;
+export type FrameHandler = (frame: SignalFrame) => void;
 export type CloseHandler = (code: number, reason: string) => void;
 
 export class TransportHandlers<End extends TransportEnd = TransportEnd>
   implements Pick<SignalTransport, 'onFrame' | 'onClose' | 'closed'>
 {
   private frameHandler?: FrameHandler;
-  private readonly early: string[] = [];
+  private readonly early: SignalFrame[] = [];
   private readonly closeHandlers: CloseHandler[] = [];
   private end?: End;
 
@@ -32,7 +32,7 @@ export class TransportHandlers<End extends TransportEnd = TransportEnd>
   }
 
   /** A frame from the client: to the frame handler, or held until there is one; ignored once ended. */
-  deliver(frame: string): void {
+  deliver(frame: SignalFrame): void {
     if (this.end) return;
     if (this.frameHandler) this.frameHandler(frame);
     else this.early.push(frame);

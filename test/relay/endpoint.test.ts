@@ -8,6 +8,7 @@ import { encodeRelayMessage } from '../../src/relay/relay-messages.js';
 import type { RelaySession } from '../../src/relay/relay-session.js';
 import type { Router } from '../../src/routing/types.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
+import type { SignalFrame } from '../../src/signal/transport.js';
 import { attach, connectRouter } from '../helpers/cluster-bus.js';
 import { collectOutput, spawnTracked, stopProcess } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -28,8 +29,8 @@ interface Closed {
 }
 
 /** Records what a session receives and how it ends. */
-function watch(session: RelaySession): { frames: string[]; closed: () => Closed | undefined } {
-  const frames: string[] = [];
+function watch(session: RelaySession): { frames: SignalFrame[]; closed: () => Closed | undefined } {
+  const frames: SignalFrame[] = [];
   let closed: Closed | undefined;
   session.onFrame((frame) => frames.push(frame));
   session.onClose((code, reason) => {

@@ -6,6 +6,7 @@ import type { RelaySession } from '../../src/relay/relay-session.js';
 import { RedisRouter } from '../../src/routing/redis-router.js';
 import type { Router } from '../../src/routing/types.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
+import type { SignalFrame } from '../../src/signal/transport.js';
 import { attach, connectRouter } from '../helpers/cluster-bus.js';
 import { askRedis, startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -65,7 +66,7 @@ describe('relay sessions hold frames while their bus is down, within bounds', ()
     });
     const signal = await node({ hold });
     const session = signal.open(room.nodeId, { room: 'r1', identity: 'ann', claims: claims('ann') });
-    const echoes: string[] = [];
+    const echoes: SignalFrame[] = [];
     let closed: { code: number; reason: string } | undefined;
     session.onFrame((frame) => echoes.push(frame));
     session.onClose((code, reason) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { SignalFrame } from '../../src/signal/transport.js';
 import { type TransportEnd, TransportHandlers } from '../../src/signal/transport-handlers.js';
 
 describe('TransportHandlers', () => {
@@ -8,7 +9,7 @@ describe('TransportHandlers', () => {
     handlers.deliver('a');
     handlers.deliver('b');
     handlers.deliver('c');
-    const seen: string[] = [];
+    const seen: SignalFrame[] = [];
     handlers.onFrame((frame) => seen.push(frame));
     assert.deepEqual(seen, ['a', 'b', 'c']);
     handlers.deliver('d');
@@ -18,8 +19,8 @@ describe('TransportHandlers', () => {
   it('sends frames to the newest handler only, and delivers nothing twice', () => {
     const handlers = new TransportHandlers();
     handlers.deliver('a');
-    const first: string[] = [];
-    const second: string[] = [];
+    const first: SignalFrame[] = [];
+    const second: SignalFrame[] = [];
     handlers.onFrame((frame) => first.push(frame));
     handlers.onFrame((frame) => second.push(frame));
     handlers.deliver('b');
@@ -81,14 +82,14 @@ describe('TransportHandlers', () => {
     kept.deliver('a');
     kept.finish({ code: 1000, reason: '' });
     kept.deliver('b');
-    const seen: string[] = [];
+    const seen: SignalFrame[] = [];
     kept.onFrame((frame) => seen.push(frame));
     assert.deepEqual(seen, ['a']);
 
     const dropped = new TransportHandlers();
     dropped.deliver('a');
     dropped.finish({ code: 1000, reason: '' }, () => dropped.dropEarly());
-    const none: string[] = [];
+    const none: SignalFrame[] = [];
     dropped.onFrame((frame) => none.push(frame));
     assert.deepEqual(none, []);
   });
