@@ -2,6 +2,7 @@ import { isLkcError } from '../../src/errors.js';
 import type { OpenMessage } from '../../src/relay/relay-messages.js';
 import type { RelaySession } from '../../src/relay/relay-session.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
+import { LiveKitSession } from '../livekit/livekit-session.js';
 import type { Logger } from '../logger.js';
 import type { RoomHost } from '../media/room-host.js';
 import { SignalSession } from '../signal/signal-session.js';
@@ -41,5 +42,7 @@ export async function acceptRelayedSession(
     }
   }
   if (session.closed) return;
-  new SignalSession(session, { host, room, identity: open.identity, claims, logger });
+  const context = { host, room, identity: open.identity, claims, logger };
+  if (open.livekit) new LiveKitSession(session, context, open.livekit);
+  else new SignalSession(session, context);
 }

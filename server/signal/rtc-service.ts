@@ -5,11 +5,13 @@ import { isLkcError } from '../../src/errors.js';
 import type { RelayEndpoint } from '../../src/relay/relay-endpoint.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
 import { MAX_SOCKET_MESSAGE_BYTES } from '../../src/signal/protocol.js';
-import { type HttpSurface, sendJson } from '../http/http-surface.js';
+import { type HttpSurface, sendJson, sendText } from '../http/http-surface.js';
+import { LiveKitSession } from '../livekit/livekit-session.js';
 import type { Logger } from '../logger.js';
 import type { RoomHost } from '../media/room-host.js';
 import { bridge } from '../relay/bridge.js';
 import { type Admission, type AdmissionRules, admit, authorize, Refusal } from './admission.js';
+import { isLiveKitRequest, type LiveKitOptions, liveKitOptions } from './livekit-params.js';
 import { SignalSession } from './signal-session.js';
 import { WebSocketTransport } from './websocket-transport.js';
 
@@ -19,6 +21,9 @@ export interface Signalling {
   /** Ends every client session (the node is stopping) and stops taking sockets. */
   close(): void;
 }
+
+/** Pages of LiveKit apps are served from their own origin: the answers they fetch must allow that. */
+const CORS = { 'access-control-allow-origin': '*' };
 
 /** Refuses an upgrade with an HTTP status and a JSON reason, before any WebSocket exists. */
 function refuse(socket: Duplex, refusal: Refusal): void {
@@ -65,13 +70,16 @@ export function addSignalling({ http, host, rules, relay, logger }: SignallingDe
   });
   const sockets = new Set<WebSocketTransport>();
 
-  const connect = (transport: WebSocketTransport, admission: Admission) => {
+  const connect = (transport: WebSocketTransport, admission: Admission, livekit?: LiveKitOptions) => {
     const { claims, identity, room, target } = admission;
     if (target.local) {
-      new SignalSession(transport, { host, room: target.room, identity, claims, logger: log });
+      const context = { host, room: target.room, identity, claims, logger: log };
+      if (livekit) new LiveKitSession(transport, context, livekit);
+      else new SignalSession(transport, context);
       return;
     }
-    bridge(transport, relay.open(target.nodeId, { room, identity, claims, claimed_for: target.claimedFor }));
+    const open = { room, identity, claims, claimed_for: target.claimedFor, ...(livekit ? { livekit } : {}) };
+    bridge(transport, relay.open(target.nodeId, open));
   };
 
   http.upgrade('/rtc', (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => {
@@ -83,11 +91,17 @@ export function addSignalling({ http, host, rules, relay, logger }: SignallingDe
           const transport = new WebSocketTransport(ws);
           sockets.add(transport);
           transport.onClose(() => sockets.delete(transport));
+          const livekit = isLiveKitRequest(url) ? liveKitOptions(url) : undefined;
           log.debug(
-            { identity: admission.identity, room: admission.room, local: admission.target.local },
+            {
+              identity: admission.identity,
+              room: admission.room,
+              local: admission.target.local,
+              livekit: !!livekit,
+            },
             'signal session opened',
           );
-          connect(transport, admission);
+          connect(transport, admission, livekit);
         });
       },
       (err: unknown) => {
@@ -98,14 +112,22 @@ export function addSignalling({ http, host, rules, relay, logger }: SignallingDe
     );
   });
   // LiveKit's clients call this after a failed upgrade: a browser cannot read the 401's reason, this answer it can.
+  // Their pages are served from elsewhere, so every answer carries CORS headers or the fetch itself fails.
   http.route('GET', '/rtc/validate', async ({ req, res, url }) => {
     try {
       const { identity, room } = await authorize(req, url, rules.keys);
-      sendJson(res, 200, { ok: true, identity, room });
+      if (isLiveKitRequest(url)) sendText(res, 200, 'success', CORS);
+      else sendJson(res, 200, { ok: true, identity, room }, CORS);
     } catch (err) {
       if (!isLkcError(err)) throw err;
-      sendJson(res, 401, { code: 'unauthenticated', msg: err.message });
+      if (isLiveKitRequest(url)) sendText(res, 401, err.message, CORS);
+      else sendJson(res, 401, { code: 'unauthenticated', msg: err.message }, CORS);
     }
+  });
+  // LiveKit's single-PeerConnection path (/rtc/v1) is not served: its upgrade gets a 404, and this 404 (which must
+  // not say "requested room does not exist") sends the client to the two-PeerConnection path on /rtc.
+  http.route('GET', '/rtc/v1/validate', async ({ res }) => {
+    sendText(res, 404, 'the single-PeerConnection signal path (v1) is not served here: use /rtc', CORS);
   });
 
   return {

@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AccessToken } from 'livekit-server-sdk';
+import type { Browser, Page } from 'playwright-core';
+import { createToken } from '../../src/auth/token.js';
+import { launchBrowser, openJoinPage } from '../e2e/browser.js';
+import {
+  admin,
+  nodeConfig,
+  startNode,
+  TEST_KEY,
+  TEST_SECRET,
+  type TestNode,
+  writeConfig,
+} from '../helpers/node-process.js';
+import { freePort } from '../helpers/ports.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { runCli } from '../helpers/run-cli.js';
+import { waitFor } from '../helpers/wait.js';
+import { type AppPage, openApp, serveApp } from './livekit-page.js';
+
+/** The join page's stats (client/call-stats.ts), as far as this test reads them; `lkc` is declared by test/e2e. */
+interface JoinPageStats {
+  inbound: { participant: string; kind: string; packetsReceived: number; framesDecoded: number }[];
+}
+
+const ROOM = 'livekit-room';
+
+/** A token as LiveKit's own server SDK makes it. */
+async function sdkToken(identity: string): Promise<string> {
+  const token = new AccessToken(TEST_KEY, TEST_SECRET, { identity, ttl: '10m' });
+  token.addGrant({ roomJoin: true, room: ROOM });
+  return token.toJwt();
+}
+
+function events(page: Page): Promise<string[]> {
+  return page.evaluate(() => app.events);
+}
+
+describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
+  let redis: TestRedis;
+  let dir: string;
+  const nodes: Record<'a' | 'b' | 'c', TestNode> = {} as never;
+  let browser: Browser | undefined;
+  let site: { url: string; close(): Promise<void> } | undefined;
+  let alice: AppPage;
+  let bob: AppPage;
+  let configFile: string;
+  const udp: Record<string, { start: number; end: number }> = {};
+
+  const why = (p: AppPage) => `\n${p.log.slice(-15).join('\n')}`;
+
+  before(async () => {
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), 'lkc-livekit-'));
+    await Promise.all(
+      (['a', 'b', 'c'] as const).map(async (name) => {
+        const port = await freePort();
+        const config = nodeConfig({ port, redis: redis.address });
+        const rtc = config.rtc as { udp_port_range_start: number; udp_port_range_end: number };
+        udp[name] = { start: rtc.udp_port_range_start, end: rtc.udp_port_range_end };
+        const file = writeConfig(dir, `${name}.yaml`, config);
+        if (name === 'a') configFile = file;
+        nodes[name] = await startNode(file, port);
+      }),
+    );
+    // The room lives on A: alice joins there, bob through B (bridged over the relay).
+    const created = await admin(nodes.a.url, 'POST', '/admin/rooms', { name: ROOM });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    browser = await launchBrowser();
+    site = await serveApp();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+    await Promise.all(Object.values(nodes).map((node) => node.stop()));
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('joins with a livekit-server-sdk token on the room node and an lk-cluster token through a bridge node', async () => {
+    assert.ok(browser && site);
+    const cli = await runCli([
+      'token',
+      'create',
+      '-c',
+      configFile,
+      '--join',
+      '--room',
+      ROOM,
+      '--identity',
+      'bob',
+    ]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const bobToken = cli.stdout.trim();
+    alice = await openApp(browser, site.url);
+    bob = await openApp(browser, site.url);
+    const started = Date.now();
+    await alice.page.evaluate(
+      ([url, token]) => app.connect(url!, token!),
+      [nodes.a.url, await sdkToken('alice')],
+    );
+    await bob.page.evaluate(([url, token]) => app.connect(url!, token!), [nodes.b.url, bobToken]);
+    assert.ok(Date.now() - started < 15_000);
+    await waitFor(async () => (await events(alice.page)).includes('joined bob'), {
+      what: `alice to see bob join${why(alice)}`,
+    });
+    assert.deepEqual(
+      (await bob.page.evaluate(() => app.remote())).map((p) => p.identity),
+      ['alice'],
+    );
+  });
+
+  it('each decodes the video and receives the audio the other publishes', async () => {
+    await Promise.all([alice.page.evaluate(() => app.publish()), bob.page.evaluate(() => app.publish())]);
+    for (const [viewer, other] of [
+      [alice, 'bob'],
+      [bob, 'alice'],
+    ] as const) {
+      const first = await waitFor(
+        async () => {
+          const inbound = await viewer.page.evaluate((id) => app.inbound(id), other);
+          return inbound.video > 10 && inbound.audio > 20 ? inbound : undefined;
+        },
+        {
+          timeoutMs: 20_000,
+          what: `${other}'s video frames decoded and audio packets received${why(viewer)}`,
+        },
+      );
+      const later = await waitFor(
+        async () => {
+          const inbound = await viewer.page.evaluate((id) => app.inbound(id), other);
+          return inbound.video > first.video + 10 && inbound.audio > first.audio ? inbound : undefined;
+        },
+        { timeoutMs: 10_000, what: `${other}'s media to keep flowing` },
+      );
+      assert.ok(later.width > 0, 'frames have a size');
+    }
+    // Both sessions run on the room's node A (bob's bridged from B), and both receive media from A's UDP ports.
+    for (const viewer of [alice, bob]) {
+      const where = await viewer.page.evaluate(() => app.where());
+      assert.equal(where.node, nodes.a.id);
+      assert.ok(where.ports.length >= 2, JSON.stringify(where));
+      for (const port of where.ports)
+        assert.ok(port >= udp.a.start && port <= udp.a.end, `port ${port} is node A's`);
+    }
+  });
+
+  it('carries data both ways with the sender stamped, and honours destinationIdentities', async () => {
+    await alice.page.evaluate(() => app.send('hello bob', { reliable: true, topic: 'chat' }));
+    await bob.page.evaluate(() => app.send('hello alice', { reliable: false }));
+    await waitFor(async () => (await bob.page.evaluate(() => app.data)).some((d) => d.text === 'hello bob'), {
+      what: `bob to receive alice's message${why(bob)}`,
+    });
+    await waitFor(
+      async () => (await alice.page.evaluate(() => app.data)).some((d) => d.text === 'hello alice'),
+      {
+        what: `alice to receive bob's lossy message${why(alice)}`,
+      },
+    );
+    const got = (await bob.page.evaluate(() => app.data)).find((d) => d.text === 'hello bob');
+    assert.deepEqual([got?.from, got?.topic], ['alice', 'chat']);
+    // Addressed to someone else: bob must not get it; then one addressed to bob arrives (so order proves the first was dropped).
+    await alice.page.evaluate(() => app.send('for nobody here', { destinationIdentities: ['carol'] }));
+    await alice.page.evaluate(() => app.send('for bob only', { destinationIdentities: ['bob'] }));
+    await waitFor(
+      async () => (await bob.page.evaluate(() => app.data)).some((d) => d.text === 'for bob only'),
+      {
+        what: 'the addressed message to arrive',
+      },
+    );
+    assert.equal(
+      (await bob.page.evaluate(() => app.data)).filter((d) => d.text === 'for nobody here').length,
+      0,
+    );
+  });
+
+  it('shows a mute and an unmute to the other side', async () => {
+    await alice.page.evaluate(() => app.mute('audio', true));
+    await waitFor(async () => (await events(bob.page)).includes('muted alice audio'), {
+      what: `bob to see alice muted${why(bob)}`,
+    });
+    await alice.page.evaluate(() => app.mute('audio', false));
+    await waitFor(async () => (await events(bob.page)).includes('unmuted alice audio'), {
+      what: 'bob to see alice unmuted',
+    });
+  });
+
+  it('tells the other side when one leaves', async () => {
+    await alice.page.evaluate(() => app.leave());
+    await waitFor(async () => (await events(bob.page)).includes('left alice'), {
+      what: `bob to see alice leave${why(bob)}`,
+    });
+  });
+
+  it("puts the built-in page's participant and a LiveKit client in one room: each sees and hears the other", async () => {
+    assert.ok(browser && site);
+    const room = 'mixed-room';
+    assert.equal((await admin(nodes.c.url, 'POST', '/admin/rooms', { name: room })).status, 200);
+    const pageToken = await createToken({
+      apiKey: TEST_KEY,
+      apiSecret: TEST_SECRET,
+      identity: 'page-user',
+      grant: { roomJoin: true, room },
+    });
+    const joinPage = await openJoinPage(browser, nodes.b.url, pageToken);
+    await waitFor(() => joinPage.page.evaluate(() => lkc.joined), { what: 'the join page to join' });
+    const sdk = new AccessToken(TEST_KEY, TEST_SECRET, { identity: 'sdk-user', ttl: '10m' });
+    sdk.addGrant({ roomJoin: true, room });
+    const client = await openApp(browser, site.url);
+    await client.page.evaluate(([url, t]) => app.connect(url!, t!), [nodes.a.url, await sdk.toJwt()]);
+    await client.page.evaluate(() => app.publish());
+    await waitFor(
+      async () => {
+        const inbound = await client.page.evaluate(() => app.inbound('page-user'));
+        return inbound.video > 10 && inbound.audio > 20;
+      },
+      { timeoutMs: 20_000, what: `the LiveKit client to decode the join page's video${why(client)}` },
+    );
+    await waitFor(
+      async () => {
+        const { inbound } = (await joinPage.page.evaluate(() => lkc.stats())) as JoinPageStats;
+        const from = inbound.filter((entry) => entry.participant === 'sdk-user');
+        return (
+          from.some((entry) => entry.kind === 'video' && entry.framesDecoded > 10) &&
+          from.some((entry) => entry.kind === 'audio' && entry.packetsReceived > 20)
+        );
+      },
+      {
+        timeoutMs: 20_000,
+        what: `the join page to decode the LiveKit client's video\n${joinPage.log.slice(-10).join('\n')}`,
+      },
+    );
+    await client.page.evaluate(() => app.leave());
+    await waitFor(
+      async () => !(await joinPage.page.evaluate(() => lkc.remoteParticipants)).includes('sdk-user'),
+      {
+        what: 'the join page to see the LiveKit client leave',
+      },
+    );
+    await joinPage.page.close();
+    await client.page.close();
+  });
+});
