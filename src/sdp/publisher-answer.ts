@@ -15,7 +15,12 @@ import { LkcError } from '../errors.js';
 import { codecName, isRtx, readSdpCodecs, writeCodecs } from './codecs.js';
 import type { OfferedMedia, PublisherOffer } from './publisher-offer.js';
 import { badSdp, type MediaObject, parseSdp } from './sdp-text.js';
-import { sessionIdOf, sessionSkeleton, type TransportSdpParams, writeTransportLines } from './transport-lines.js';
+import {
+  sessionIdOf,
+  sessionSkeleton,
+  type TransportSdpParams,
+  writeTransportLines,
+} from './transport-lines.js';
 
 export type { TransportSdpParams } from './transport-lines.js';
 
@@ -68,7 +73,10 @@ function answerMedia(
   writeTransportLines(answer, transport, 'passive');
   if (parsed.kind === 'application') {
     if (!transport.sctpParameters) {
-      throw new LkcError('INTERNAL', 'the offer has m=application but the transport has no SCTP (enableSctp)');
+      throw new LkcError(
+        'INTERNAL',
+        'the offer has m=application but the transport has no SCTP (enableSctp)',
+      );
     }
     answer.payloads = 'webrtc-datachannel';
     answer.sctpPort = transport.sctpParameters.port;
@@ -98,8 +106,9 @@ function answerMedia(
     const kind = parsed.kind as 'audio' | 'video';
     const codecs = readSdpCodecs(offered, kind);
     const plain =
-      codecs.find((codec) => !isRtx(codec.mimeType) && !NOT_MEDIA.has(codecName(codec.mimeType).toLowerCase())) ??
-      codecs[0];
+      codecs.find(
+        (codec) => !isRtx(codec.mimeType) && !NOT_MEDIA.has(codecName(codec.mimeType).toLowerCase()),
+      ) ?? codecs[0];
     if (!plain) throw badSdp(`m-line ${parsed.mid} of the publisher offer has no codec`);
     writeCodecs(answer, [{ ...plain, rtcpFeedback: [] }]);
   }
