@@ -165,7 +165,7 @@ export function negotiateCodecs(
       payloadType: codec.payloadType,
       clockRate: codec.clockRate,
       ...(codec.channels !== undefined && kind === 'audio' ? { channels: codec.channels } : {}),
-      parameters: { ...codec.parameters },
+      parameters: { ...codec.parameters, ...googleParameters(cap) },
       rtcpFeedback: codec.rtcpFeedback.filter((fb) =>
         (cap.rtcpFeedback ?? []).some((capFb) => sameFeedback(fb, capFb)),
       ),
@@ -201,6 +201,16 @@ export function negotiateHeaderExtensions(
   return (media.ext ?? [])
     .filter((ext) => caps.some((cap) => cap.uri === ext.uri))
     .map((ext) => ({ uri: ext.uri as types.RtpHeaderExtensionUri, id: Number(ext.value) }));
+}
+
+/**
+ * The router's x-google-* codec parameters (MEDIA_CODECS sets x-google-start-bitrate): in the answer they tell
+ * libwebrtc where to start its bandwidth estimate, so the higher simulcast layers come seconds sooner.
+ */
+function googleParameters(cap: types.RtpCodecCapability): CodecParameters {
+  return Object.fromEntries(
+    Object.entries(cap.parameters ?? {}).filter(([key]) => key.startsWith('x-google-')),
+  ) as CodecParameters;
 }
 
 const SIMULCAST_CODECS = new Set(['video/vp8', 'video/h264']);

@@ -71,7 +71,8 @@ test('720p simulcast + Opus/RED: VP8 with RTX, rids q h f in order, Opus without
         mimeType: 'video/VP8',
         payloadType: 96,
         clockRate: 90000,
-        parameters: {},
+        // From the router's codec: libwebrtc starts its estimate there.
+        parameters: { 'x-google-start-bitrate': 1000 },
         // goog-remb is gone: transport-cc is negotiated, and one congestion feedback is what libwebrtc wants.
         rtcpFeedback: [
           { type: 'transport-cc' },
