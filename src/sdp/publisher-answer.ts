@@ -8,7 +8,8 @@
  * extensions; every other audio/video m-line (recvonly placeholders, refused or unsupported tracks) is
  * answered a=inactive, never port 0: the Rust client recycles a rejected m-line's transceiver into its first
  * m-line and silently breaks its BUNDLE group. Only an m-line the offer itself closed (port 0) stays closed.
- * m=application is answered with the transport's SCTP port and max-message-size.
+ * m=application is always answered (accept() is not asked), with the transport's SCTP port and
+ * max-message-size: the client's data channels are part of every LiveKit session.
  */
 import { type SessionDescription, write } from 'sdp-transform';
 import { LkcError } from '../errors.js';
