@@ -44,7 +44,7 @@ module.exports = {
     },
     {
       name: 'sdp-types-only',
-      comment: 'src/sdp/ speaks in mediasoup parameter types: import them type-only, never a mediasoup value.',
+      comment: 'src/sdp/ speaks in mediasoup types: import them type-only, never a mediasoup value.',
       severity: 'error',
       from: { path: '^src/sdp/' },
       to: { path: notInLibrary, dependencyTypesNot: ['type-only'] },

@@ -102,7 +102,9 @@ function h264Profile(parameters: CodecParameters): H264Profile | undefined {
   const iop = Number.parseInt(id.slice(2, 4), 16);
   for (const [profileIdc, pattern, profile] of H264_PROFILES) {
     if (profileIdc !== idc) continue;
-    const fits = [...pattern].every((bit, index) => bit === 'x' || Number(bit) === ((iop >> (7 - index)) & 1));
+    const fits = [...pattern].every(
+      (bit, index) => bit === 'x' || Number(bit) === ((iop >> (7 - index)) & 1),
+    );
     if (fits) return profile;
   }
   return undefined;
@@ -143,16 +145,19 @@ function sameFeedback(a: types.RtcpFeedback, b: types.RtcpFeedback): boolean {
  * What the offer and the router share for one m-line: the first offered codec the router has (offer order is
  * the client's preference, and the client sends the first codec of the answer), with its RTX when both have
  * RTX. One codec, as mediasoup-client negotiates: a producer must not list a payload type the sender never
- * uses, or consumers would be offered it.
+ * uses, or consumers would be offered it. With several encodings only the codecs mediasoup forwards as
+ * simulcast qualify (its SimulcastConsumer takes VP8 and H.264; VP9 or AV1 simulcast fails to consume).
  */
 export function negotiateCodecs(
   offered: SdpCodec[],
   capabilities: types.RtpCapabilities,
   kind: 'audio' | 'video',
+  { simulcast }: { simulcast: boolean },
 ): types.RtpCodecParameters[] {
   const caps = (capabilities.codecs ?? []).filter((cap) => cap.kind === kind);
   for (const codec of offered) {
     if (isRtx(codec.mimeType)) continue;
+    if (simulcast && !SIMULCAST_CODECS.has(codec.mimeType.toLowerCase())) continue;
     const cap = caps.find((candidate) => !isRtx(candidate.mimeType) && codecMatches(codec, candidate));
     if (!cap) continue;
     const media: types.RtpCodecParameters = {
@@ -160,14 +165,16 @@ export function negotiateCodecs(
       payloadType: codec.payloadType,
       clockRate: codec.clockRate,
       ...(codec.channels !== undefined && kind === 'audio' ? { channels: codec.channels } : {}),
-      parameters: { ...codec.parameters },
+      parameters: { ...codec.parameters, ...googleParameters(cap) },
       rtcpFeedback: codec.rtcpFeedback.filter((fb) =>
         (cap.rtcpFeedback ?? []).some((capFb) => sameFeedback(fb, capFb)),
       ),
     };
     const result = [media];
     const routerHasRtx = caps.some((candidate) => isRtx(candidate.mimeType));
-    const rtx = offered.find((other) => isRtx(other.mimeType) && other.parameters['apt'] === codec.payloadType);
+    const rtx = offered.find(
+      (other) => isRtx(other.mimeType) && other.parameters['apt'] === codec.payloadType,
+    );
     if (routerHasRtx && rtx) {
       result.push({
         mimeType: rtx.mimeType,
@@ -195,6 +202,18 @@ export function negotiateHeaderExtensions(
     .filter((ext) => caps.some((cap) => cap.uri === ext.uri))
     .map((ext) => ({ uri: ext.uri as types.RtpHeaderExtensionUri, id: Number(ext.value) }));
 }
+
+/**
+ * The router's x-google-* codec parameters (MEDIA_CODECS sets x-google-start-bitrate): in the answer they tell
+ * libwebrtc where to start its bandwidth estimate, so the higher simulcast layers come seconds sooner.
+ */
+function googleParameters(cap: types.RtpCodecCapability): CodecParameters {
+  return Object.fromEntries(
+    Object.entries(cap.parameters ?? {}).filter(([key]) => key.startsWith('x-google-')),
+  ) as CodecParameters;
+}
+
+const SIMULCAST_CODECS = new Set(['video/vp8', 'video/h264']);
 
 export const TRANSPORT_CC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 

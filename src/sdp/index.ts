@@ -4,8 +4,9 @@
  * (buildSubscriberOffer), the client answers (parseSubscriberAnswer). Each PC is one mediasoup
  * WebRtcTransport; TransportSdpParams is what the SDP needs of it.
  */
-export { type OfferedMedia, type PublisherOffer, parsePublisherOffer } from './publisher-offer.js';
+
 export { buildPublisherAnswer } from './publisher-answer.js';
-export { buildSubscriberOffer, type OfferEntry, type SubscriberOfferOptions } from './subscriber-offer.js';
+export { type OfferedMedia, type PublisherOffer, parsePublisherOffer } from './publisher-offer.js';
 export { parseSubscriberAnswer, type SubscriberAnswer } from './subscriber-answer.js';
+export { buildSubscriberOffer, type OfferEntry, type SubscriberOfferOptions } from './subscriber-offer.js';
 export type { TransportSdpParams } from './transport-lines.js';

@@ -8,14 +8,20 @@
  * extensions; every other audio/video m-line (recvonly placeholders, refused or unsupported tracks) is
  * answered a=inactive, never port 0: the Rust client recycles a rejected m-line's transceiver into its first
  * m-line and silently breaks its BUNDLE group. Only an m-line the offer itself closed (port 0) stays closed.
- * m=application is answered with the transport's SCTP port and max-message-size.
+ * m=application is always answered (accept() is not asked), with the transport's SCTP port and
+ * max-message-size: the client's data channels are part of every LiveKit session.
  */
 import { type SessionDescription, write } from 'sdp-transform';
 import { LkcError } from '../errors.js';
 import { codecName, isRtx, readSdpCodecs, writeCodecs } from './codecs.js';
 import type { OfferedMedia, PublisherOffer } from './publisher-offer.js';
 import { badSdp, type MediaObject, parseSdp } from './sdp-text.js';
-import { sessionIdOf, sessionSkeleton, type TransportSdpParams, writeTransportLines } from './transport-lines.js';
+import {
+  sessionIdOf,
+  sessionSkeleton,
+  type TransportSdpParams,
+  writeTransportLines,
+} from './transport-lines.js';
 
 export type { TransportSdpParams } from './transport-lines.js';
 
@@ -68,7 +74,10 @@ function answerMedia(
   writeTransportLines(answer, transport, 'passive');
   if (parsed.kind === 'application') {
     if (!transport.sctpParameters) {
-      throw new LkcError('INTERNAL', 'the offer has m=application but the transport has no SCTP (enableSctp)');
+      throw new LkcError(
+        'INTERNAL',
+        'the offer has m=application but the transport has no SCTP (enableSctp)',
+      );
     }
     answer.payloads = 'webrtc-datachannel';
     answer.sctpPort = transport.sctpParameters.port;
@@ -98,8 +107,9 @@ function answerMedia(
     const kind = parsed.kind as 'audio' | 'video';
     const codecs = readSdpCodecs(offered, kind);
     const plain =
-      codecs.find((codec) => !isRtx(codec.mimeType) && !NOT_MEDIA.has(codecName(codec.mimeType).toLowerCase())) ??
-      codecs[0];
+      codecs.find(
+        (codec) => !isRtx(codec.mimeType) && !NOT_MEDIA.has(codecName(codec.mimeType).toLowerCase()),
+      ) ?? codecs[0];
     if (!plain) throw badSdp(`m-line ${parsed.mid} of the publisher offer has no codec`);
     writeCodecs(answer, [{ ...plain, rtcpFeedback: [] }]);
   }

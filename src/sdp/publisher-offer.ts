@@ -11,7 +11,12 @@
  */
 import type { types } from 'mediasoup';
 import { parseSimulcastStreamList } from 'sdp-transform';
-import { negotiateCodecs, negotiateHeaderExtensions, oneCongestionFeedback, readSdpCodecs } from './codecs.js';
+import {
+  negotiateCodecs,
+  negotiateHeaderExtensions,
+  oneCongestionFeedback,
+  readSdpCodecs,
+} from './codecs.js';
 import { badSdp, type MediaObject, parseSdp, readMsid } from './sdp-text.js';
 import { readRemoteDtls } from './transport-lines.js';
 
@@ -64,7 +69,9 @@ export function parsePublisherOffer(sdp: string, routerCapabilities: types.RtpCa
       }
       result.sctp ??= {
         port: Number(port),
-        maxMessageSize: Number(media.maxMessageSize ?? media.sctpmap?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE),
+        maxMessageSize: Number(
+          media.maxMessageSize ?? media.sctpmap?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+        ),
       };
     } else if (media.port !== 0 && (direction === 'sendonly' || direction === 'sendrecv')) {
       offered.rtpParameters = sendingParameters(media, kind, mid, routerCapabilities);
@@ -80,11 +87,14 @@ function sendingParameters(
   mid: string,
   capabilities: types.RtpCapabilities,
 ): types.RtpParameters | undefined {
-  const codecs = negotiateCodecs(readSdpCodecs(media, kind), capabilities, kind);
-  if (codecs.length === 0) return undefined;
-  const hasRtx = codecs.length > 1;
-  const encodings = readEncodings(media, mid, hasRtx);
+  const encodings = readEncodings(media, mid);
   if (!encodings) return undefined;
+  const codecs = negotiateCodecs(readSdpCodecs(media, kind), capabilities, kind, {
+    simulcast: encodings.length > 1,
+  });
+  if (codecs.length === 0) return undefined;
+  // A repair ssrc means nothing to the router without an RTX codec to read it with.
+  if (codecs.length === 1) for (const encoding of encodings) delete encoding.rtx;
   const headerExtensions = negotiateHeaderExtensions(media, capabilities, kind);
   codecs[0].rtcpFeedback = oneCongestionFeedback(codecs[0].rtcpFeedback ?? [], headerExtensions);
   // libwebrtc's simulcast VP8 and H.264 streams carry three temporal layers; without saying so mediasoup
@@ -104,20 +114,19 @@ function sendingParameters(
 }
 
 /** The encodings the client sends, low to high as mediasoup expects them (LiveKit offers q, h, f in that order). */
-function readEncodings(
-  media: MediaObject,
-  mid: string,
-  withRtx: boolean,
-): types.RtpEncodingParameters[] | undefined {
+function readEncodings(media: MediaObject, mid: string): types.RtpEncodingParameters[] | undefined {
   const sendRids = (media.rids ?? []).filter((rid) => rid.direction === 'send').map((rid) => String(rid.id));
   const simulcast = media.simulcast;
   const sendList =
     simulcast?.dir1 === 'send' ? simulcast.list1 : simulcast?.dir2 === 'send' ? simulcast.list2 : undefined;
   if (sendList) {
     // Each ';' entry is one stream; ',' separates alternatives of which the first is the preferred one.
-    const rids = parseSimulcastStreamList(sendList).map((alternatives) => String(alternatives[0]?.scid ?? ''));
+    const rids = parseSimulcastStreamList(sendList).map((alternatives) =>
+      String(alternatives[0]?.scid ?? ''),
+    );
     for (const rid of rids) {
-      if (!sendRids.includes(rid)) throw badSdp(`m-line ${mid}: a=simulcast names rid ${rid} without a=rid send`);
+      if (!sendRids.includes(rid))
+        throw badSdp(`m-line ${mid}: a=simulcast names rid ${rid} without a=rid send`);
     }
     return rids.map((rid) => ({ rid }));
   }
@@ -132,7 +141,7 @@ function readEncodings(
   for (const [primary, rtx] of ssrcsOf('FID')) if (primary && rtx) rtxOf.set(primary, rtx);
   const withItsRtx = (ssrc: number): types.RtpEncodingParameters => {
     const rtx = rtxOf.get(ssrc);
-    return withRtx && rtx ? { ssrc, rtx: { ssrc: rtx } } : { ssrc };
+    return rtx ? { ssrc, rtx: { ssrc: rtx } } : { ssrc };
   };
   const sim = ssrcsOf('SIM')[0];
   if (sim && sim.length > 0) return sim.map(withItsRtx);

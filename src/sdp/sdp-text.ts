@@ -42,7 +42,8 @@ export function parseSdp(sdp: unknown, what: string): SessionDescription {
  */
 export function readMsid(media: MediaObject): { streamId: string; trackId?: string } | undefined {
   const parsed = media.msid?.[0];
-  if (parsed?.id) return { streamId: String(parsed.id), trackId: parsed.appdata ? String(parsed.appdata) : undefined };
+  if (parsed?.id)
+    return { streamId: String(parsed.id), trackId: parsed.appdata ? String(parsed.appdata) : undefined };
   for (const { value } of media.invalid ?? []) {
     const match = /^msid:(\S+)(?: (\S+))?/.exec(value);
     if (match) return { streamId: match[1], trackId: match[2] };

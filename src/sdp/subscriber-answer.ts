@@ -20,7 +20,10 @@ export interface SubscriberAnswer {
 export function parseSubscriberAnswer(sdp: string): SubscriberAnswer {
   const session = parseSdp(sdp, 'subscriber answer');
   // An answer must pick a side; actpass is an offerer's word (RFC 5763).
-  const dtlsParameters = readRemoteDtls(session, 'subscriber answer', { active: 'client', passive: 'server' });
+  const dtlsParameters = readRemoteDtls(session, 'subscriber answer', {
+    active: 'client',
+    passive: 'server',
+  });
   const rejectedMids = session.media.filter((media) => media.port === 0).map((media) => String(media.mid));
   return { dtlsParameters, rejectedMids };
 }

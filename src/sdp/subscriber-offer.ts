@@ -64,7 +64,8 @@ export function buildSubscriberOffer(
   }
   const mids = new Set<string>(options.withData ? [dataMid] : []);
   for (const entry of entries) {
-    if (!TOKEN.test(entry.mid) || mids.has(entry.mid)) throw badEntry(`mid ${entry.mid} is not a unique token`);
+    if (!TOKEN.test(entry.mid) || mids.has(entry.mid))
+      throw badEntry(`mid ${entry.mid} is not a unique token`);
     mids.add(entry.mid);
   }
   const media: MediaObject[] = [];
@@ -102,7 +103,8 @@ function entryMedia(
   transport: TransportSdpParams,
   capabilities: types.RtpCapabilities,
 ): MediaObject {
-  if (entry.kind !== 'audio' && entry.kind !== 'video') throw badEntry(`mid ${entry.mid} has kind ${entry.kind}`);
+  if (entry.kind !== 'audio' && entry.kind !== 'video')
+    throw badEntry(`mid ${entry.mid} has kind ${entry.kind}`);
   const media: MediaObject = {
     type: entry.kind,
     port: 9,
@@ -141,7 +143,10 @@ function entryMedia(
     throw badEntry(`mid ${entry.mid}: msid ${entry.streamId} ${entry.trackId} is not two tokens`);
   }
   const codecs = rtp.codecs ?? [];
-  if (codecs.length === 0 || codecs.some((codec) => !codec.mimeType.toLowerCase().startsWith(`${entry.kind}/`))) {
+  if (
+    codecs.length === 0 ||
+    codecs.some((codec) => !codec.mimeType.toLowerCase().startsWith(`${entry.kind}/`))
+  ) {
     throw badEntry(`mid ${entry.mid}: rtpParameters have no ${entry.kind} codec`);
   }
   const encoding = rtp.encodings?.[0];

@@ -16,7 +16,13 @@ export interface TransportSdpParams {
   sctpParameters?: types.SctpParameters;
 }
 
-const ALGORITHMS: readonly types.FingerprintAlgorithm[] = ['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512'];
+const ALGORITHMS: readonly types.FingerprintAlgorithm[] = [
+  'sha-1',
+  'sha-224',
+  'sha-256',
+  'sha-384',
+  'sha-512',
+];
 
 /** sha-256 when the transport has it: every browser checks it, and one fingerprint line is all SDP carries here. */
 function chosenFingerprint(dtls: types.DtlsParameters): types.DtlsFingerprint {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -92,6 +92,27 @@ test('src/ importing server/ fails as src-is-a-library', { timeout: timeoutMs },
   assert.notEqual(status, 0, output);
   assert.match(output, /src-is-a-library: src\/lib\.ts → server\/x\.ts/, output);
   assert.doesNotMatch(output, /no-circular/, output);
+});
+
+test('src/sdp/ may import mediasoup types, type-only; a mediasoup value fails as sdp-types-only', {
+  timeout: timeoutMs,
+}, () => {
+  const withMediasoup = (text: string) => {
+    const root = plantTree({ 'src/sdp/x.ts': text });
+    symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
+    try {
+      return depcruise(root, ['src', '--config', config, '--output-type', 'err']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  };
+  const typeOnly = withMediasoup(
+    "import type { types } from 'mediasoup';\nexport type T = types.RtpParameters;\n",
+  );
+  assert.equal(typeOnly.status, 0, typeOnly.output);
+  const value = withMediasoup("import { version } from 'mediasoup';\nexport const v = version;\n");
+  assert.notEqual(value.status, 0, value.output);
+  assert.match(value.output, /sdp-types-only: src\/sdp\/x\.ts/, value.output);
 });
 
 test('the project tree passes every layer rule', { timeout: timeoutMs }, () => {
