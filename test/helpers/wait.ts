@@ -1,11 +1,14 @@
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes; tests wait on conditions, not sleeps. */
+/**
+ * Polls `check` until it returns a truthy value or `timeoutMs` passes; tests wait on conditions, not sleeps.
+ * `what` may be a function, so that the failure message says what was seen by the time it gave up.
+ */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
   {
     timeoutMs = 10_000,
     intervalMs = 50,
     what = 'condition',
-  }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  }: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -18,7 +21,8 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const suffix = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${suffix}`);
+      const waited = typeof what === 'function' ? what() : what;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${waited}${suffix}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -107,7 +107,7 @@ describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
     await bob.page.evaluate(([url, token]) => app.connect(url!, token!), [nodes.b.url, bobToken]);
     assert.ok(Date.now() - started < 15_000);
     await waitFor(async () => (await events(alice.page)).includes('joined bob'), {
-      what: `alice to see bob join${why(alice)}`,
+      what: () => `alice to see bob join${why(alice)}`,
     });
     assert.deepEqual(
       (await bob.page.evaluate(() => app.remote())).map((p) => p.identity),
@@ -128,7 +128,7 @@ describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
         },
         {
           timeoutMs: 20_000,
-          what: `${other}'s video frames decoded and audio packets received${why(viewer)}`,
+          what: () => `${other}'s video frames decoded and audio packets received${why(viewer)}`,
         },
       );
       const later = await waitFor(
@@ -154,12 +154,12 @@ describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
     await alice.page.evaluate(() => app.send('hello bob', { reliable: true, topic: 'chat' }));
     await bob.page.evaluate(() => app.send('hello alice', { reliable: false }));
     await waitFor(async () => (await bob.page.evaluate(() => app.data)).some((d) => d.text === 'hello bob'), {
-      what: `bob to receive alice's message${why(bob)}`,
+      what: () => `bob to receive alice's message${why(bob)}`,
     });
     await waitFor(
       async () => (await alice.page.evaluate(() => app.data)).some((d) => d.text === 'hello alice'),
       {
-        what: `alice to receive bob's lossy message${why(alice)}`,
+        what: () => `alice to receive bob's lossy message${why(alice)}`,
       },
     );
     const got = (await bob.page.evaluate(() => app.data)).find((d) => d.text === 'hello bob');
@@ -182,7 +182,7 @@ describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
   it('shows a mute and an unmute to the other side', async () => {
     await alice.page.evaluate(() => app.mute('audio', true));
     await waitFor(async () => (await events(bob.page)).includes('muted alice audio'), {
-      what: `bob to see alice muted${why(bob)}`,
+      what: () => `bob to see alice muted${why(bob)}`,
     });
     await alice.page.evaluate(() => app.mute('audio', false));
     await waitFor(async () => (await events(bob.page)).includes('unmuted alice audio'), {
@@ -190,10 +190,69 @@ describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
     });
   });
 
+  it('tells who is speaking', async () => {
+    // Chromium's fake microphone beeps: loud enough for the room's audio level observer.
+    await waitFor(
+      async () => (await events(alice.page)).some((e) => e.startsWith('speakers') && e.includes('bob')),
+      {
+        timeoutMs: 15_000,
+        what: () => `alice to see bob among the active speakers${why(alice)}`,
+      },
+    );
+  });
+
+  it('follows UpdateSubscription and UpdateTrackSettings: unsubscribe, resubscribe, disable, enable', async () => {
+    await alice.page.evaluate(() => app.subscribe('bob', 'audio', false));
+    await waitFor(async () => (await events(alice.page)).includes('unsubscribed bob audio'), {
+      what: () => `alice's subscription to bob's audio to end${why(alice)}`,
+    });
+    const count = async () => (await events(alice.page)).filter((e) => e === 'subscribed bob audio').length;
+    const before = await count();
+    await alice.page.evaluate(() => app.subscribe('bob', 'audio', true));
+    await waitFor(async () => (await count()) > before, {
+      what: () => `bob's audio to be subscribed again${why(alice)}`,
+    });
+    await waitFor(async () => (await alice.page.evaluate(() => app.inbound('bob'))).audio > 10, {
+      what: "bob's audio to flow again",
+    });
+
+    // Disabled: the node pauses the consumer and frames stop; enabled: they come back.
+    await alice.page.evaluate(() => app.enable('bob', 'video', false));
+    let last = -1;
+    await waitFor(
+      async () => {
+        const frames = (await alice.page.evaluate(() => app.inbound('bob'))).video;
+        const still = frames === last;
+        last = frames;
+        return still;
+      },
+      { intervalMs: 700, what: "bob's video to stop while alice has it disabled" },
+    );
+    const paused = last;
+    await alice.page.evaluate(() => app.enable('bob', 'video', true));
+    await waitFor(async () => (await alice.page.evaluate(() => app.inbound('bob'))).video > paused + 10, {
+      what: "bob's video to resume once enabled",
+    });
+  });
+
+  it('shows an unpublished track going away', async () => {
+    await bob.page.evaluate(() => app.unpublish('video'));
+    await waitFor(async () => (await events(alice.page)).includes('unsubscribed bob video'), {
+      what: () => `alice to lose bob's video${why(alice)}`,
+    });
+    await waitFor(
+      async () => {
+        const remote = await alice.page.evaluate(() => app.remote());
+        return remote.find((p) => p.identity === 'bob')?.tracks.every((t) => t.kind !== 'video');
+      },
+      { what: "bob's video publication to leave alice's view" },
+    );
+  });
+
   it('tells the other side when one leaves', async () => {
     await alice.page.evaluate(() => app.leave());
     await waitFor(async () => (await events(bob.page)).includes('left alice'), {
-      what: `bob to see alice leave${why(bob)}`,
+      what: () => `bob to see alice leave${why(bob)}`,
     });
   });
 
@@ -219,7 +278,7 @@ describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
         const inbound = await client.page.evaluate(() => app.inbound('page-user'));
         return inbound.video > 10 && inbound.audio > 20;
       },
-      { timeoutMs: 20_000, what: `the LiveKit client to decode the join page's video${why(client)}` },
+      { timeoutMs: 20_000, what: () => `the LiveKit client to decode the join page's video${why(client)}` },
     );
     await waitFor(
       async () => {
@@ -232,7 +291,8 @@ describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
       },
       {
         timeoutMs: 20_000,
-        what: `the join page to decode the LiveKit client's video\n${joinPage.log.slice(-10).join('\n')}`,
+        what: () =>
+          `the join page to decode the LiveKit client's video\n${joinPage.log.slice(-10).join('\n')}`,
       },
     );
     await client.page.evaluate(() => app.leave());

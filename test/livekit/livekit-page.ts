@@ -51,6 +51,14 @@ app.mute = async (kind, muted) => {
   const pub = [...app.room.localParticipant.trackPublications.values()].find((p) => p.kind === kind);
   if (muted) await pub.mute(); else await pub.unmute();
 };
+const remotePub = (identity, kind) =>
+  [...app.room.remoteParticipants.get(identity).trackPublications.values()].find((p) => p.kind === kind);
+app.subscribe = (identity, kind, on) => remotePub(identity, kind).setSubscribed(on);
+app.enable = (identity, kind, on) => remotePub(identity, kind).setEnabled(on);
+app.unpublish = async (kind) => {
+  const pub = [...app.room.localParticipant.trackPublications.values()].find((p) => p.kind === kind);
+  await app.room.localParticipant.unpublishTrack(pub.track);
+};
 app.remote = () =>
   [...app.room.remoteParticipants.values()].map((p) => ({
     identity: p.identity,
@@ -127,6 +135,11 @@ export interface AppApi {
     options?: { reliable?: boolean; destinationIdentities?: string[]; topic?: string },
   ): Promise<void>;
   mute(kind: string, muted: boolean): Promise<void>;
+  /** Subscribes to (or drops) a remote participant's track of `kind` (LiveKit's UpdateSubscription). */
+  subscribe(identity: string, kind: string, on: boolean): void;
+  /** Enables or disables a subscribed track (LiveKit's UpdateTrackSettings). */
+  enable(identity: string, kind: string, on: boolean): void;
+  unpublish(kind: string): Promise<void>;
   remote(): {
     identity: string;
     tracks: { kind: string; subscribed: boolean; muted: boolean; sid: string }[];

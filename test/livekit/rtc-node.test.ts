@@ -133,7 +133,10 @@ describe("LiveKit's Node SDK (@livekit/rtc-node) with a browser participant", ()
         const inbound = await page.page.evaluate(() => app.inbound('agent'));
         return inbound.video > 10 ? inbound : undefined;
       },
-      { timeoutMs: 20_000, what: `the browser to decode the SDK's video\n${page.log.slice(-10).join('\n')}` },
+      {
+        timeoutMs: 20_000,
+        what: () => `the browser to decode the SDK's video\n${page.log.slice(-10).join('\n')}`,
+      },
     );
     assert.equal(first.width, WIDTH);
   });
