@@ -52,12 +52,16 @@ export class LiveScreen {
     process.on('exit', this.restoreAtExit);
   }
 
-  /** Replaces the screen's content with `lines`, cut to the terminal's width and height so nothing wraps. */
+  /**
+   * Replaces the screen's content with `lines`, cut to the terminal's width and height so nothing wraps; when
+   * they do not fit, the last line (the keys, say) stays and the ones above it are cut.
+   */
   draw(lines: string[]): void {
     if (!this.active) return;
     const rows = this.output.rows || 24;
     const columns = this.output.columns || 80;
-    const visible = lines.slice(0, rows).map((line) => [...line].slice(0, columns).join('') + CLEAR_LINE_END);
+    const fitting = lines.length <= rows ? lines : [...lines.slice(0, rows - 1), lines.at(-1)!];
+    const visible = fitting.map((line) => [...line].slice(0, columns).join('') + CLEAR_LINE_END);
     this.output.write(HOME + visible.join('\n') + CLEAR_SCREEN_END);
   }
 
