@@ -21,3 +21,17 @@ export function renderDetails(pairs: Array<[string, string | number | boolean | 
     table.push({ [key]: value === null || value === undefined ? '-' : String(value) });
   return table.toString();
 }
+
+// No rule between rows: a live view fits twice as many nodes on a screen.
+const COMPACT_CHARS = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+/** Renders rows as a table with no rule between them, uncoloured (a live view cuts lines to the screen's width). */
+export function renderCompactTable(
+  head: string[],
+  rows: Array<Array<string | number | boolean | null | undefined>>,
+): string {
+  const table = new Table({ head, chars: COMPACT_CHARS, style: { head: [], border: [] } });
+  for (const row of rows)
+    table.push(row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))));
+  return table.toString();
+}

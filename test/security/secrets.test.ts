@@ -82,6 +82,8 @@ describe('secrets never printed', () => {
     ok(await run(['nodes', 'list', '--json', ...c]), 'nodes list --json');
     ok(await run(['nodes', 'show', node.id, ...c]), 'nodes show');
     ok(await run(['nodes', 'show', node.id, '--json', ...c]), 'nodes show --json');
+    ok(await run(['nodes', 'top', ...c]), 'nodes top');
+    ok(await run(['nodes', 'top', '--json', ...c]), 'nodes top --json');
 
     ok(await run(['room', 'create', 'sec-room', ...c]), 'room create');
     ok(await run(['room', 'create', 'sec-room-2', '--json', ...c]), 'room create --json');
