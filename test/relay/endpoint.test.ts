@@ -129,6 +129,35 @@ describe('relay endpoints over the Redis router on a real redis-server', () => {
     session.close(CloseCode.NORMAL, 'done');
   });
 
+  it("relays binary frames (LiveKit's protobuf) byte for byte and in order, mixed with text frames", async () => {
+    const accepted: RelaySession[] = [];
+    const room = await node({
+      peerTimeoutMs: 30_000,
+      onOpen: (session) => {
+        accepted.push(session);
+        // Binary echoes come back reversed, so that a frame passed through unchanged cannot pass by accident.
+        session.onFrame((frame) =>
+          session.send(typeof frame === 'string' ? `echo:${frame}` : Uint8Array.from(frame).reverse()),
+        );
+      },
+    });
+    const signal = await node({ peerTimeoutMs: 30_000 });
+    const session = signal.open(room.nodeId, { room: 'r-bin', identity: 'bin', claims: claims('bin') });
+    const seen = watch(session);
+    const sent: SignalFrame[] = Array.from({ length: 500 }, (_, i) =>
+      i % 3 === 0 ? `text ${i}` : Uint8Array.from({ length: 1 + (i % 300) }, (_, j) => (i * 7 + j) & 0xff),
+    );
+    for (const frame of sent) session.send(frame);
+    await waitFor(() => seen.frames.length === sent.length || seen.closed(), { timeoutMs: 30_000, what: '500 echoes' });
+    assert.equal(seen.closed(), undefined);
+    assert.deepEqual(
+      seen.frames.map((frame) => (typeof frame === 'string' ? frame : [...frame])),
+      sent.map((frame) => (typeof frame === 'string' ? `echo:${frame}` : [...frame].reverse())),
+    );
+    assert.ok(seen.frames.every((frame, i) => typeof frame === typeof sent[i]), 'a binary frame stays binary');
+    session.close(CloseCode.NORMAL, 'done');
+  });
+
   it('tells the room node at once when the client goes', async () => {
     const accepted: RelaySession[] = [];
     const room = await roomNode(accepted);
