@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   AddTrackRequest,
   DisconnectReason,
+  LeaveRequest_Action,
   ParticipantInfo_State,
   Ping,
   RequestResponse_Reason,
@@ -178,6 +179,19 @@ describe("LiveKit's signalling on a node, frame by frame", () => {
     await rooms.deleteRoom('r3');
     assert.equal((await a.next('leave')).reason, DisconnectReason.ROOM_DELETED);
     await a.waitClosed();
+  });
+
+  it('answers a resume (reconnect=1) with leave RECONNECT, so the client rejoins in full', async () => {
+    const socket = await connectLiveKit(node.url, await token('resumer', 'r5'), {
+      query: '&reconnect=1&sid=PA_old',
+    });
+    sockets.push(socket);
+    const leave = await socket.next('leave');
+    assert.equal(leave.action, LeaveRequest_Action.RECONNECT);
+    assert.equal(socket.messages[0]?.case, 'leave', 'no JoinResponse for a resume');
+    await socket.waitClosed();
+    const fresh = await enter('resumer', 'r5');
+    assert.equal((await fresh.next('join')).participant?.identity, 'resumer');
   });
 
   it('puts both protocols in one room: a session of ours hears of a LiveKit participant', async () => {
