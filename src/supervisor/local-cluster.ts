@@ -6,6 +6,7 @@ import { LkcError } from '../errors.js';
 import { builtinRegion } from '../geo/cloud-regions.js';
 import { randomId } from '../ids.js';
 import type { NodeOverrides } from '../node-contract/overrides.js';
+import { checkRedis } from '../routing/redis-connect.js';
 import { nextFreePort, splitPortRange } from '../system/ports.js';
 import { type LocalRedis, startLocalRedis } from './local-redis.js';
 import { REQUEST_POLL_MS, removeSlotRequests, takeSlotRestarts } from './slot-requests.js';
@@ -87,6 +88,8 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
   }
   const loaded = await loadConfig({ file: options.configFile, env: options.env, cwd: options.cwd });
   const config = loaded.config;
+  // Every node would retry a Redis that is down for its whole start timeout, one after another: say it now.
+  if (config.redis) await checkRedis(config.redis);
   const configFile = loaded.file ? resolve(options.cwd, loaded.file) : undefined;
   const regions = regionsPerNode(options.nodes, options.regions, config.region);
 
