@@ -67,4 +67,13 @@ describe('a single-node cluster started with no config is inspectable from its f
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^no room nowhere: /);
   });
+
+  // Last: it stops the cluster's only node.
+  it('says that nodes drain --deadline 0s closes the rooms now', async () => {
+    const id = state.nodes[0]!.id!;
+    await cli('room', 'create', 'weekly');
+    const drained = await cli('nodes', 'drain', id, '--deadline', '0s');
+    assert.match(drained, /deadline 0s: it closes its room now and exits$/m);
+    assert.doesNotMatch(drained, /when its last room closes/);
+  });
 });
