@@ -68,6 +68,14 @@ describe('a single-node cluster started with no config is inspectable from its f
     assert.match(missing.stderr, /^no room nowhere: /);
   });
 
+  it('mints with token create --admin a token its node admin API accepts', async () => {
+    const token = (await cli('token', 'create', '--admin')).trim();
+    const answer = await fetch(`${state.nodes[0]!.url}/admin/node`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(answer.status, 200, await answer.text());
+  });
+
   // Last: it stops the cluster's only node.
   it('says that nodes drain --deadline 0s closes the rooms now', async () => {
     const id = state.nodes[0]!.id!;
