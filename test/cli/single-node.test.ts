@@ -76,12 +76,25 @@ describe('a single-node cluster started with no config is inspectable from its f
     assert.equal(answer.status, 200, await answer.text());
   });
 
+  it('refuses room create --node with a node the cluster does not have, unless --any-node', async () => {
+    const refused = await runCli(['room', 'create', 'r4', '--node', 'ND_nope'], { cwd });
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /^--node ND_nope: no such node in the cluster .*--any-node/);
+    const rooms = JSON.parse(await cli('room', 'list', '--json')) as Array<{ name: string }>;
+    assert.ok(!rooms.some((r) => r.name === 'r4'), 'nothing was created');
+    const anyNode = await runCli(['room', 'create', 'r4', '--node', 'ND_nope', '--any-node', '--json'], {
+      cwd,
+    });
+    assert.equal(anyNode.code, 0, anyNode.stderr);
+    assert.equal((JSON.parse(anyNode.stdout) as { node_id: string }).node_id, state.nodes[0]!.id);
+  });
+
   // Last: it stops the cluster's only node.
   it('says that nodes drain --deadline 0s closes the rooms now', async () => {
     const id = state.nodes[0]!.id!;
     await cli('room', 'create', 'weekly');
     const drained = await cli('nodes', 'drain', id, '--deadline', '0s');
-    assert.match(drained, /deadline 0s: it closes its room now and exits$/m);
+    assert.match(drained, /deadline 0s: it closes its (room|\d+ rooms) now and exits$/m);
     assert.doesNotMatch(drained, /when its last room closes/);
   });
 });
