@@ -101,6 +101,8 @@ function sameCluster(config: Config, state: ClusterState | undefined): ClusterSt
 // oclif's parse errors run to several lines, some only a heading ("The following errors occurred:") or advice to
 // read --help; the first line that names a flag or an argument is the one that tells the user what is wrong.
 function firstMeaningfulLine(text: string): string {
+  const missing = missingArgs(text);
+  if (missing) return missing;
   const lines = text
     .split('\n')
     .map((line) => line.replace(/^\s*[-*]\s+/, '').trim())
@@ -112,4 +114,19 @@ function firstMeaningfulLine(text: string): string {
         !/^Parsing --\S+$/.test(line),
     );
   return lines[0] ?? text.trim();
+}
+
+// "Missing 1 required arg:" names the argument on the lines after it, as "name  description".
+function missingArgs(text: string): string | undefined {
+  const [heading, ...rest] = text.split('\n');
+  if (!/^Missing \d+ required args?:$/.test(heading?.trim() ?? '')) return undefined;
+  const args = rest
+    .map((line) => line.trim())
+    .filter((line) => line && !/^See more help with/i.test(line))
+    .map((line) => {
+      const [name, description] = line.split(/\s{2,}/);
+      return description ? `${name} (${description.replace(/[()]/g, '')})` : name;
+    });
+  if (args.length === 0) return undefined;
+  return `missing required argument${args.length > 1 ? 's' : ''} ${args.join(', ')}`;
 }

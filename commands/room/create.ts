@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { integerFlag, UINT32_MAX } from '../../cli/integer-flag.js';
 import { nameArg, nameFlag } from '../../cli/names.js';
 import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
 import { renderDetails } from '../../cli/table.js';
@@ -26,8 +27,16 @@ export default class RoomCreate extends BaseCommand<typeof RoomCreate> {
   };
 
   static override flags = {
-    'empty-timeout': Flags.integer({ description: 'seconds the room lives with nobody in it', min: 0 }),
-    'max-participants': Flags.integer({ description: 'participants the room takes (0 = no limit)', min: 0 }),
+    'empty-timeout': integerFlag('--empty-timeout', {
+      description: 'seconds the room lives with nobody in it',
+      min: 0,
+      max: UINT32_MAX,
+    }),
+    'max-participants': integerFlag('--max-participants', {
+      description: 'participants the room takes (0 = no limit)',
+      min: 0,
+      max: UINT32_MAX,
+    }),
     metadata: Flags.string({ description: 'room metadata (any text, often JSON)' }),
     node: nameFlag('--node', 'place the room on this node id; an error when it cannot take it'),
     'any-node': Flags.boolean({
