@@ -1,6 +1,7 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { type LoadedConfig, loadConfig } from '../src/config/load.js';
 import { formatProblem } from '../src/config/problem.js';
+import type { Config } from '../src/config/types.js';
 import { isLkcError } from '../src/errors.js';
 import { type ClusterState, readState, withClusterState } from '../src/supervisor/state-file.js';
 
@@ -43,15 +44,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /**
    * Loads the config (--config, else $LKC_CONFIG, else ./lk-cluster.yaml, else defaults) with LKC_* overrides;
    * prints its warnings to stderr, one line each (not in --json mode). Throws LkcError when it is invalid.
-   * When the config has no `redis` and `lk-cluster start` runs in this folder, the config points at that
-   * cluster (its state file); `cluster` is then that state.
+   * When `lk-cluster start` runs in this folder, `cluster` is its state, if that cluster is the one the config
+   * names (the same Redis) or the config names none; a config with no `redis` then points at that cluster.
    */
   protected async loadConfig(): Promise<LoadedConfig & { cluster?: ClusterState }> {
     const loaded = await loadConfig({ file: (this.flags as { config?: string }).config });
     if (!this.jsonEnabled()) {
       for (const warning of loaded.warnings) process.stderr.write(`${formatProblem(warning)}\n`);
     }
-    const cluster = loaded.config.redis ? undefined : readState(process.cwd());
+    const cluster = sameCluster(loaded.config, readState(process.cwd()));
     if (!cluster) return loaded;
     return { ...loaded, config: withClusterState(loaded.config, cluster), cluster };
   }
@@ -87,9 +88,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
+// A folder's local cluster and a config that names another Redis are two clusters: the state file's nodes are not
+// the config's.
+function sameCluster(config: Config, state: ClusterState | undefined): ClusterState | undefined {
+  if (!state || !config.redis) return state;
+  const { address, key_prefix } = config.redis;
+  return state.redis && state.redis.address === address && state.redis.key_prefix === key_prefix
+    ? state
+    : undefined;
+}
+
 // oclif's parse errors run to several lines, some only a heading ("The following errors occurred:") or advice to
 // read --help; the first line that names a flag or an argument is the one that tells the user what is wrong.
 function firstMeaningfulLine(text: string): string {
+  const missing = missingArgs(text);
+  if (missing) return missing;
   const lines = text
     .split('\n')
     .map((line) => line.replace(/^\s*[-*]\s+/, '').trim())
@@ -101,4 +114,19 @@ function firstMeaningfulLine(text: string): string {
         !/^Parsing --\S+$/.test(line),
     );
   return lines[0] ?? text.trim();
+}
+
+// "Missing 1 required arg:" names the argument on the lines after it, as "name  description".
+function missingArgs(text: string): string | undefined {
+  const [heading, ...rest] = text.split('\n');
+  if (!/^Missing \d+ required args?:$/.test(heading?.trim() ?? '')) return undefined;
+  const args = rest
+    .map((line) => line.trim())
+    .filter((line) => line && !/^See more help with/i.test(line))
+    .map((line) => {
+      const [name, description] = line.split(/\s{2,}/);
+      return description ? `${name} (${description.replace(/[()]/g, '')})` : name;
+    });
+  if (args.length === 0) return undefined;
+  return `missing required argument${args.length > 1 ? 's' : ''} ${args.join(', ')}`;
 }

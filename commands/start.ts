@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { integerFlag } from '../cli/integer-flag.js';
 import { renderTable } from '../cli/table.js';
 import { describeEvent } from '../src/supervisor/events.js';
 import { type LocalCluster, startLocalCluster } from '../src/supervisor/local-cluster.js';
@@ -24,13 +25,19 @@ export default class Start extends BaseCommand<typeof Start> {
   static override enableJsonFlag = false;
 
   static override flags = {
-    nodes: Flags.integer({ char: 'n', description: 'number of node processes', default: 1, min: 1, max: 64 }),
+    nodes: integerFlag('--nodes', {
+      char: 'n',
+      description: 'number of node processes',
+      default: 1,
+      min: 1,
+      max: 64,
+    }),
     region: Flags.string({ description: 'region of every node', exclusive: ['regions'] }),
     regions: Flags.string({
       description: 'comma-separated regions, assigned to the nodes round robin',
       exclusive: ['region'],
     }),
-    port: Flags.integer({
+    port: integerFlag('--port', {
       char: 'p',
       description: 'first HTTP port to try (default: the config port); each node takes the next free one',
       min: 1,

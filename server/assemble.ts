@@ -12,6 +12,7 @@ import { addHealthRoutes } from './http/health-routes.js';
 import { HttpSurface } from './http/http-surface.js';
 import { addJoinPage } from './http/join-page.js';
 import { addRegionDiscoveryRoute } from './http/region-settings.js';
+import { addRegistryRoutes } from './http/registry-routes.js';
 import type { Logger } from './logger.js';
 import { RoomRegistry } from './media/room-registry.js';
 import { WorkerPool } from './media/worker-pool.js';
@@ -128,6 +129,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
 
     addHealthRoutes(http, node, metrics);
     addAdminRoutes(http, node, config.keys);
+    addRegistryRoutes(http, router, config.keys);
     // Room API calls from other nodes are answered from here on: before the node subscribes to the bus.
     roomApi = addRoomServiceRoutes({ http, host: node, router, bus, keys: config.keys, logger: log });
     addRegionDiscoveryRoute(http, router, config);

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { integerFlag } from '../../cli/integer-flag.js';
 import { parseRegionList, refuseExisting, writeInitialConfig } from '../../src/config/init.js';
 import { answersWithDefaults, askForAnswers, type GivenAnswers } from '../../src/config/init-wizard.js';
 import { DEFAULT_CONFIG_FILE } from '../../src/config/load.js';
@@ -30,7 +31,7 @@ export default class ConfigInit extends BaseCommand<typeof ConfigInit> {
   };
 
   static override flags = {
-    port: Flags.integer({ description: 'HTTP port of the node (default 7880)', min: 1, max: 65535 }),
+    port: integerFlag('--port', { description: 'HTTP port of the node (default 7880)', min: 1, max: 65535 }),
     region: Flags.string({ description: "this node's region (default us-west-2)" }),
     regions: Flags.string({
       description:

@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { checkConfigFile, resolveConfigPath } from '../../src/config/load.js';
 import { type ConfigProblem, formatProblem } from '../../src/config/problem.js';
 import { summarizeConfig } from '../../src/config/summary.js';
-import { LkcError } from '../../src/errors.js';
+import { isLkcError, LkcError } from '../../src/errors.js';
 
 const problemJson = ({ file, line, column, path, message }: ConfigProblem) => ({
   file,
@@ -36,7 +36,21 @@ export default class ConfigValidate extends BaseCommand<typeof ConfigValidate> {
         'no config file to validate: pass FILE or --config, set LKC_CONFIG, or create ./lk-cluster.yaml with: lk-cluster config init',
       );
     }
-    const result = await checkConfigFile(file);
+    let result: Awaited<ReturnType<typeof checkConfigFile>>;
+    try {
+      result = await checkConfigFile(file);
+    } catch (err) {
+      // A file that cannot be read is one more invalid config: --json keeps the report's shape for it.
+      if (!this.jsonEnabled() || !isLkcError(err) || err.code !== 'CONFIG_NOT_FOUND') throw err;
+      const message = err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message;
+      this.logJson({
+        valid: false,
+        file,
+        errors: [{ file, line: 0, column: 0, path: '', message }],
+        warnings: [],
+      });
+      return this.exit(1);
+    }
     const valid = result.config !== undefined;
     if (this.jsonEnabled()) {
       const report = {

@@ -6,6 +6,14 @@ import { renderDetails } from '../../cli/table.js';
 import { drainNode } from '../../src/node-client/admin-client.js';
 import type { NodeRecord } from '../../src/records.js';
 
+/** What the node does next, in words: a zero deadline closes its rooms at once rather than waiting for them. */
+function drainOutcome(rooms: number, deadlineSeconds: number, deadline: string): string {
+  if (rooms === 0) return 'it has no rooms: it exits now';
+  const some = rooms === 1 ? 'its room' : `its ${rooms} rooms`;
+  if (deadlineSeconds === 0) return `deadline ${deadline}: it closes ${some} now and exits`;
+  return `it exits when its last room closes; after ${deadline} it closes what is left`;
+}
+
 export default class NodesDrain extends BaseCommand<typeof NodesDrain> {
   static override description =
     'Drain a node: its rooms continue, new rooms go elsewhere; it exits when its last room closes or at the deadline';
@@ -44,7 +52,7 @@ export default class NodesDrain extends BaseCommand<typeof NodesDrain> {
         ['deadline', this.flags.deadline],
       ]),
     );
-    this.log(node.stats.rooms > 0 ? 'it exits when its last room closes' : 'it has no rooms: it exits now');
+    this.log(drainOutcome(node.stats.rooms, deadlineSeconds, this.flags.deadline));
     return node;
   }
 }

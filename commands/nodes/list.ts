@@ -2,8 +2,8 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { nameFlag } from '../../cli/names.js';
 import { renderTable } from '../../cli/table.js';
+import { withClusterReader } from '../../src/node-client/cluster-reader.js';
 import { ageText, listNodeReport, type NodeListing, stateText } from '../../src/routing/node-report.js';
-import { withClusterRouter } from '../../src/routing/open.js';
 
 export default class NodesList extends BaseCommand<typeof NodesList> {
   static override description =
@@ -27,8 +27,8 @@ export default class NodesList extends BaseCommand<typeof NodesList> {
   };
 
   public async run(): Promise<NodeListing[]> {
-    const { config, file } = await this.loadConfig();
-    const nodes = await withClusterRouter(config, file, (router) =>
+    const { config, file, cluster } = await this.loadConfig();
+    const nodes = await withClusterReader(config, file, cluster, (router) =>
       listNodeReport(router, config, {
         region: this.flags.region,
         state: this.flags.state as NodeListing['state'] | 'dead' | undefined,

@@ -1,8 +1,8 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { nameArg } from '../../cli/names.js';
 import { renderDetails } from '../../cli/table.js';
+import { withClusterReader } from '../../src/node-client/cluster-reader.js';
 import { ageText, type NodeListing, showNode, stateText } from '../../src/routing/node-report.js';
-import { withClusterRouter } from '../../src/routing/open.js';
 
 export default class NodesShow extends BaseCommand<typeof NodesShow> {
   static override description = 'One node: every field of its record, its lease, and the rooms placed on it';
@@ -16,8 +16,10 @@ export default class NodesShow extends BaseCommand<typeof NodesShow> {
   };
 
   public async run(): Promise<{ node: NodeListing; rooms: string[] }> {
-    const { config, file } = await this.loadConfig();
-    const shown = await withClusterRouter(config, file, (router) => showNode(router, config, this.args.id));
+    const { config, file, cluster } = await this.loadConfig();
+    const shown = await withClusterReader(config, file, cluster, (router) =>
+      showNode(router, config, this.args.id),
+    );
     const { node, rooms } = shown;
     const s = node.stats;
     this.log(

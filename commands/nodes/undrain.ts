@@ -5,7 +5,8 @@ import { undrainNode } from '../../src/node-client/admin-client.js';
 import type { NodeRecord } from '../../src/records.js';
 
 export default class NodesUndrain extends BaseCommand<typeof NodesUndrain> {
-  static override description = 'Return a draining node to serving: it takes new rooms again';
+  static override description =
+    'Return a draining node to serving: it takes new rooms again. A node of `lk-cluster start` that drained and exited gets its slot started again (a new node id)';
 
   static override examples = [
     { command: '<%= config.bin %> nodes undrain ND_h2kS8fQx0bLm', description: 'serve again' },
@@ -15,9 +16,9 @@ export default class NodesUndrain extends BaseCommand<typeof NodesUndrain> {
     id: nameArg('a node id', 'node id (or a unique prefix of it)'),
   };
 
-  public async run(): Promise<NodeRecord> {
+  public async run(): Promise<NodeRecord & { restarted_from?: string }> {
     const { config, cluster } = await this.loadConfig();
-    const { node } = await undrainNode(config, this.args.id, cluster);
+    const { node, restarted_from } = await undrainNode(config, this.args.id, cluster, process.cwd());
     this.log(
       renderDetails([
         ['node', node.id],
@@ -25,6 +26,7 @@ export default class NodesUndrain extends BaseCommand<typeof NodesUndrain> {
         ['rooms', node.stats.rooms],
       ]),
     );
-    return node;
+    if (restarted_from) this.log(`${restarted_from} had drained and exited: its slot runs ${node.id} now`);
+    return restarted_from ? { ...node, restarted_from } : node;
   }
 }

@@ -1,8 +1,10 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { integerFlag, UINT32_MAX } from '../../cli/integer-flag.js';
 import { nameArg, nameFlag } from '../../cli/names.js';
 import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
 import { renderDetails } from '../../cli/table.js';
+import { checkPinnedNode, pinNotHonoured } from '../../src/node-client/pinned-node.js';
 
 export default class RoomCreate extends BaseCommand<typeof RoomCreate> {
   static override description =
@@ -16,7 +18,7 @@ export default class RoomCreate extends BaseCommand<typeof RoomCreate> {
     },
     {
       command: '<%= config.bin %> room create standup --node ND_h2kS8fQx0bLm --url http://10.0.0.5:7880',
-      description: 'on a given node (when it is serving), asking another node',
+      description: 'on a given node (an error when it cannot take it), asking another node',
     },
   ];
 
@@ -25,21 +27,39 @@ export default class RoomCreate extends BaseCommand<typeof RoomCreate> {
   };
 
   static override flags = {
-    'empty-timeout': Flags.integer({ description: 'seconds the room lives with nobody in it', min: 0 }),
-    'max-participants': Flags.integer({ description: 'participants the room takes (0 = no limit)', min: 0 }),
+    'empty-timeout': integerFlag('--empty-timeout', {
+      description: 'seconds the room lives with nobody in it',
+      min: 0,
+      max: UINT32_MAX,
+    }),
+    'max-participants': integerFlag('--max-participants', {
+      description: 'participants the room takes (0 = no limit)',
+      min: 0,
+      max: UINT32_MAX,
+    }),
     metadata: Flags.string({ description: 'room metadata (any text, often JSON)' }),
-    node: nameFlag('--node', 'place the room on this node id when it is serving'),
+    node: nameFlag('--node', 'place the room on this node id; an error when it cannot take it'),
+    'any-node': Flags.boolean({
+      description:
+        'with --node: when that node cannot take the room, let the selector choose (LiveKit’s way)',
+      dependsOn: ['node'],
+    }),
     ...roomApiFlags,
   };
 
   public async run(): Promise<Record<string, unknown>> {
-    const client = roomApiClient(await this.loadConfig(), this.flags.url);
+    const loaded = await this.loadConfig();
+    const pin = this.flags.node;
+    const strict = pin !== undefined && !this.flags['any-node'];
+    if (strict) await checkPinnedNode(loaded.config, loaded.file, loaded.cluster, pin);
+    const client = roomApiClient(loaded, this.flags.url);
     const { room, nodeId } = await client.createRoom(this.args.name, {
       emptyTimeout: this.flags['empty-timeout'],
       maxParticipants: this.flags['max-participants'],
       metadata: this.flags.metadata,
-      nodeId: this.flags.node,
+      nodeId: pin,
     });
+    if (strict && nodeId !== pin) throw pinNotHonoured(room.name, pin, nodeId);
     this.log(
       renderDetails([
         ['room', room.name],
@@ -52,8 +72,8 @@ export default class RoomCreate extends BaseCommand<typeof RoomCreate> {
         ['metadata', room.metadata || null],
       ]),
     );
-    if (this.flags.node && nodeId && nodeId !== this.flags.node) {
-      this.warn(`node ${this.flags.node} could not take it (not serving, or the room was already elsewhere)`);
+    if (pin && nodeId !== pin) {
+      this.warn(`node ${pin} could not take it (not serving, or the room was already elsewhere)`);
     }
     return { ...(room.toJson({ useProtoFieldName: true }) as object), node_id: nodeId ?? null };
   }

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { renderTable } from '../../cli/table.js';
-import { withClusterRouter } from '../../src/routing/open.js';
+import { withClusterReader } from '../../src/node-client/cluster-reader.js';
 import { listRoomReport, type RoomListing, roomNodeText } from '../../src/routing/room-report.js';
 
 export default class RoomList extends BaseCommand<typeof RoomList> {
@@ -9,8 +9,8 @@ export default class RoomList extends BaseCommand<typeof RoomList> {
   static override examples = [{ command: '<%= config.bin %> room list', description: 'every room' }];
 
   public async run(): Promise<RoomListing[]> {
-    const { config, file } = await this.loadConfig();
-    const rooms = await withClusterRouter(config, file, (router) => listRoomReport(router));
+    const { config, file, cluster } = await this.loadConfig();
+    const rooms = await withClusterReader(config, file, cluster, (router) => listRoomReport(router));
     this.log(
       renderTable(
         ['room', 'node', 'sid', 'participants', 'publishers', 'created'],

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { nameArg, nameFlag } from '../../cli/names.js';
 import { renderDetails, renderTable } from '../../cli/table.js';
-import { withClusterRouter } from '../../src/routing/open.js';
+import { withClusterReader } from '../../src/node-client/cluster-reader.js';
 import type { Placement } from '../../src/routing/types.js';
 import { NoAvailableNodesError } from '../../src/selector/errors.js';
 import type { PlacementExplanation } from '../../src/selector/explanation.js';
@@ -49,9 +49,9 @@ export default class RoomPlace extends BaseCommand<typeof RoomPlace> {
   };
 
   public async run(): Promise<Placement> {
-    const { config, file } = await this.loadConfig();
+    const { config, file, cluster } = await this.loadConfig();
     const { explain } = this.flags;
-    const placement = await withClusterRouter(config, file, async (router) => {
+    const placement = await withClusterReader(config, file, cluster, async (router) => {
       try {
         return await router.placeRoom(this.args.name, {
           originRegion: this.flags.region,

@@ -1,7 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { nameArg } from '../../cli/names.js';
 import { renderDetails } from '../../cli/table.js';
-import { withClusterRouter } from '../../src/routing/open.js';
+import { withClusterReader } from '../../src/node-client/cluster-reader.js';
 import { type RoomListing, roomNodeText, showRoom } from '../../src/routing/room-report.js';
 
 export default class RoomShow extends BaseCommand<typeof RoomShow> {
@@ -16,8 +16,8 @@ export default class RoomShow extends BaseCommand<typeof RoomShow> {
   };
 
   public async run(): Promise<RoomListing> {
-    const { config, file } = await this.loadConfig();
-    const room = await withClusterRouter(config, file, (router) => showRoom(router, this.args.name));
+    const { config, file, cluster } = await this.loadConfig();
+    const room = await withClusterReader(config, file, cluster, (router) => showRoom(router, this.args.name));
     const r = room.record;
     this.log(
       renderDetails([

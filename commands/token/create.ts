@@ -5,6 +5,9 @@ import { renderDetails } from '../../cli/table.js';
 import { createToken, type VideoGrant } from '../../src/auth/token.js';
 import { LkcError } from '../../src/errors.js';
 
+/** The longest --valid-for: ten years. */
+const MAX_VALID_FOR_DAYS = 3650;
+
 interface TokenAnswer {
   token: string;
   api_key: string;
@@ -29,18 +32,28 @@ export default class TokenCreate extends BaseCommand<typeof TokenCreate> {
       description: 'a server token for the room API',
     },
     {
+      command: '<%= config.bin %> token create --admin --valid-for 1h',
+      description: 'an admin token for every room and the node admin API (/admin/*, /settings/regions)',
+    },
+    {
       command: 'TOKEN=$(<%= config.bin %> token create --room demo --identity bob --join)',
       description: 'in a script',
     },
   ];
 
   static override flags = {
-    room: Flags.string({ char: 'r', description: 'room the token is for (needed by --join and --admin)' }),
+    room: Flags.string({
+      char: 'r',
+      description:
+        'room the token is for (needed by --join; --admin without it: every room and the node admin API)',
+    }),
     identity: Flags.string({ char: 'i', description: 'participant identity (needed by --join)' }),
     name: Flags.string({ description: 'display name of the participant' }),
     metadata: Flags.string({ description: 'participant metadata' }),
     join: Flags.boolean({ description: 'allow joining the room (roomJoin)' }),
-    admin: Flags.boolean({ description: 'allow administering the room (roomAdmin)' }),
+    admin: Flags.boolean({
+      description: 'allow administering the room, or with no --room every room (roomAdmin)',
+    }),
     list: Flags.boolean({ description: 'allow listing rooms (roomList)' }),
     create: Flags.boolean({ description: 'allow creating and deleting rooms (roomCreate)' }),
     'valid-for': Flags.string({
@@ -57,10 +70,17 @@ export default class TokenCreate extends BaseCommand<typeof TokenCreate> {
     if (!join && !admin && !list && !create) {
       throw new LkcError('BAD_INPUT', 'say what the token allows: --join, --admin, --list and/or --create');
     }
-    if ((join || admin) && !room) throw new LkcError('BAD_INPUT', '--join and --admin need --room');
+    // An admin token for no particular room is what the node admin API (/admin/*) asks for.
+    if (join && !room) throw new LkcError('BAD_INPUT', '--join needs --room');
     if (join && !identity) throw new LkcError('BAD_INPUT', '--join needs --identity');
     const ttlSeconds = parseDurationSeconds(this.flags['valid-for'], '--valid-for');
     if (ttlSeconds <= 0) throw new LkcError('BAD_INPUT', '--valid-for must be longer than 0s');
+    // Past a few thousand years the expiry is no longer a date a JWT library can write.
+    if (ttlSeconds > MAX_VALID_FOR_DAYS * 86400)
+      throw new LkcError(
+        'BAD_INPUT',
+        `--valid-for ${this.flags['valid-for']} is too long: at most ${MAX_VALID_FOR_DAYS}d`,
+      );
     const { apiKey, apiSecret } = await this.signingKey();
     const grant: VideoGrant = {
       ...(join ? { roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: true } : {}),

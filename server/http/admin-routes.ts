@@ -51,11 +51,11 @@ export interface AdminTarget extends RoomHost {
 }
 
 /**
- * The node's admin API for the CLI (`nodes drain/undrain`) and operators, under /admin/. Every call needs a token
- * signed with one of the configured API keys and carrying the roomAdmin grant for no particular room.
+ * Checks a request to the node's admin API: a token signed with one of the configured API keys and carrying the
+ * roomAdmin grant for no particular room.
  */
-export function addAdminRoutes(http: HttpSurface, node: AdminTarget, keys: Record<string, string>): void {
-  const authorize = async (req: IncomingMessage): Promise<void> => {
+export function adminAuthorizer(keys: Record<string, string>): (req: IncomingMessage) => Promise<void> {
+  return async (req) => {
     const claims = await verifyToken(bearerToken(req.headers.authorization), keys);
     requireGrant(claims, 'roomAdmin');
     // A room moderator's token (roomAdmin for one room) must not drain the node or touch other rooms.
@@ -66,6 +66,11 @@ export function addAdminRoutes(http: HttpSurface, node: AdminTarget, keys: Recor
       );
     }
   };
+}
+
+/** The node's admin API for the CLI (`nodes drain/undrain`) and operators, under /admin/. */
+export function addAdminRoutes(http: HttpSurface, node: AdminTarget, keys: Record<string, string>): void {
+  const authorize = adminAuthorizer(keys);
 
   http.route('GET', '/admin/node', async ({ req, res }) => {
     await authorize(req);

@@ -1,4 +1,4 @@
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import { LkcError } from '../errors.js';
 import type { RegionConfig } from './types.js';
@@ -106,6 +106,17 @@ export async function editConfigFile(file: string, edit: (text: string) => strin
   }
   const edited = edit(text);
   const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, edited, { mode });
-  await rename(temporary, file);
+  try {
+    await writeFile(temporary, edited, { mode });
+    await rename(temporary, file);
+  } catch (err) {
+    await rm(temporary, { force: true }).catch(() => {});
+    // The temporary file is ours, not the operator's: name the file they asked to edit.
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new LkcError(
+      'BAD_INPUT',
+      `${file}: cannot write it (${code}); check that the file and its folder are writable`,
+      { cause: err },
+    );
+  }
 }

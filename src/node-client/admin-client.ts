@@ -3,8 +3,9 @@ import type { Config } from '../config/types.js';
 import { LkcError } from '../errors.js';
 import type { NodeRecord } from '../records.js';
 import { withClusterRouter } from '../routing/open.js';
-import type { ClusterState } from '../supervisor/state-file.js';
+import { type ClusterState, readState } from '../supervisor/state-file.js';
 import { callNode } from './call-node.js';
+import { restartDrainedSlot, slotIsDown, supervisedSlot } from './slot-restart.js';
 
 /** A node the CLI can reach: its id and base URL. */
 export interface NodeAddress {
@@ -114,12 +115,36 @@ export async function drainNode(
   );
 }
 
-/** Returns a draining node to serving. */
+/** The node's answer to an undrain; `restarted_from` when its slot of the local cluster had to start again. */
+export interface UndrainAnswer extends NodeAdminAnswer {
+  /** The id of the drained node whose slot the new node took. */
+  restarted_from?: string;
+}
+
+/**
+ * Returns a draining node to serving. A node of the local cluster in `cwd` that drained and exited (or is
+ * exiting) cannot serve again: its slot starts a new node instead, as after a crash.
+ */
 export async function undrainNode(
   config: Config,
   id: string,
   cluster?: ClusterState,
-): Promise<NodeAdminAnswer> {
+  cwd?: string,
+): Promise<UndrainAnswer> {
+  const slot = cwd ? supervisedSlot(cluster, id) : undefined;
+  const restart = async (): Promise<UndrainAnswer> => {
+    const node = await restartDrainedSlot(cwd!, slot!);
+    const info = await callNodeAdmin<{ node: NodeRecord }>(config, node, 'GET', '/admin/node');
+    return { node: info.node, restarted_from: slot!.id };
+  };
+  if (slot && slotIsDown(slot)) return restart();
   const node = await findNode(config, id, cluster);
-  return callNodeAdmin<NodeAdminAnswer>(config, node, 'POST', '/admin/undrain');
+  try {
+    return await callNodeAdmin<NodeAdminAnswer>(config, node, 'POST', '/admin/undrain');
+  } catch (err) {
+    // It began to stop between the state file's last word and this call.
+    const now = slot && supervisedSlot(readState(cwd!), slot.id!);
+    if (now && slotIsDown(now)) return restart();
+    throw err;
+  }
 }

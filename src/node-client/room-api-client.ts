@@ -14,6 +14,8 @@ import { callNode, type NodeAnswer } from './call-node.js';
 export interface RoomApiTarget {
   /** Base URL of any node, e.g. http://127.0.0.1:7880 */
   url: string;
+  /** Other nodes of the same cluster, tried in turn when `url` does not answer (a node drained or died). */
+  fallbackUrls?: string[];
   apiKey: string;
   apiSecret: string;
 }
@@ -49,6 +51,13 @@ const LKC_CODE: Record<string, ErrorCode> = {
   resource_exhausted: 'RESOURCE_EXHAUSTED',
   unavailable: 'UNAVAILABLE',
 };
+
+// Nothing answered at one URL: the next node of the cluster may.
+class Unanswered extends LkcError {
+  constructor(message: string) {
+    super('UNAVAILABLE', message);
+  }
+}
 
 /** LiveKit's RoomService over Twirp JSON, as `lk room ...` calls it: one short-lived token per call. */
 export class RoomApiClient {
@@ -92,39 +101,57 @@ export class RoomApiClient {
       grant,
       ttlSeconds: TOKEN_TTL_SECONDS,
     });
-    const { status, json, headers } = await callNode({
-      url: new URL(`/twirp/livekit.RoomService/${method}`, this.target.url),
+    const urls = [this.target.url, ...(this.target.fallbackUrls ?? [])];
+    let answer: (NodeAnswer & { url: string }) | undefined;
+    const unanswered: string[] = [];
+    for (const url of urls) {
+      try {
+        answer = { ...(await this.callAt(url, method, token, body)), url };
+        break;
+      } catch (err) {
+        if (!(err instanceof Unanswered)) throw err;
+        unanswered.push(`${url} (${err.message})`);
+      }
+    }
+    if (!answer) {
+      throw new LkcError(
+        'UNAVAILABLE',
+        `no node answers at ${unanswered.join(', ')}: start one with \`lk-cluster start\` or pass --url`,
+      );
+    }
+    const { status, json, headers, url } = answer;
+    if (status >= 400) throw twirpFailure(json, status, url, this.target.apiKey);
+    return { json, headers };
+  }
+
+  private callAt(url: string, method: string, token: string, body: unknown): Promise<NodeAnswer> {
+    return callNode({
+      url: new URL(`/twirp/livekit.RoomService/${method}`, url),
       method: 'POST',
       token,
       body,
       timeoutMs: TIMEOUT_MS,
-      unreachable: (err) =>
-        new LkcError(
-          'UNAVAILABLE',
-          `no node answers at ${this.target.url} (${err.message}): start one with \`lk-cluster start\` or pass --url`,
-        ),
+      unreachable: (err) => new Unanswered(err.message),
       notJson: (statusCode) =>
         new LkcError(
           'UNAVAILABLE',
-          `${this.target.url} answered ${statusCode} with something that is not JSON: is it an lk-cluster or LiveKit node?`,
+          `${url} answered ${statusCode} with something that is not JSON: is it an lk-cluster or LiveKit node?`,
         ),
     });
-    if (status >= 400) throw twirpFailure(json, status, this.target);
-    return { json, headers };
   }
 }
 
-function twirpFailure(json: unknown, status: number, target: RoomApiTarget): LkcError {
+function twirpFailure(json: unknown, status: number, url: string, apiKey: string): LkcError {
   const { code, msg } = (json ?? {}) as { code?: string; msg?: string };
   const message = msg ?? `HTTP ${status}`;
   if (code === 'unauthenticated') {
     return new LkcError(
       'UNAUTHENTICATED',
-      `${target.url} refused API key ${target.apiKey}: ${message}. Use a key the nodes have (config keys, or LKC_API_KEY and LKC_API_SECRET)`,
+      `${url} refused API key ${apiKey}: ${message}. Use a key the nodes have (config keys, or LKC_API_KEY and LKC_API_SECRET)`,
     );
   }
   if (code === 'bad_route') {
-    return new LkcError('UNAVAILABLE', `${target.url} does not serve the Room API (${message}): check --url`);
+    return new LkcError('UNAVAILABLE', `${url} does not serve the Room API (${message}): check --url`);
   }
   return new LkcError(LKC_CODE[code ?? ''] ?? 'INTERNAL', message);
 }

@@ -31,14 +31,19 @@ function normaliseUrl(text: string): string {
   return url.origin;
 }
 
-/** The node to call: --url, else a serving node of the cluster started in this folder, else this config's port. */
-function targetUrl(config: Config, sources: TargetSources): string {
-  if (sources.url) return normaliseUrl(sources.url);
-  const nodes = sources.cluster?.nodes ?? [];
-  const serving =
-    nodes.find((node) => node.url && node.state === 'serving') ?? nodes.find((node) => node.url);
-  if (serving?.url) return normaliseUrl(serving.url);
-  return `http://127.0.0.1:${config.port}`;
+/**
+ * The nodes to call, in turn while one does not answer: --url alone, else the nodes of the cluster started in this
+ * folder (serving ones first, exited ones never), else this config's port.
+ */
+function targetUrls(config: Config, sources: TargetSources): string[] {
+  if (sources.url) return [normaliseUrl(sources.url)];
+  const nodes = (sources.cluster?.nodes ?? []).filter((node) => node.url && node.state !== 'exited');
+  const ordered = [
+    ...nodes.filter((node) => node.state === 'serving'),
+    ...nodes.filter((node) => node.state !== 'serving'),
+  ];
+  const urls = [...new Set(ordered.map((node) => normaliseUrl(node.url!)))];
+  return urls.length > 0 ? urls : [`http://127.0.0.1:${config.port}`];
 }
 
 /**
@@ -72,5 +77,6 @@ function targetKey(config: Config, env: NodeJS.ProcessEnv): { apiKey: string; ap
 
 /** Resolves the node URL and key pair a `room` command calls the Room API with. */
 export function resolveRoomApiTarget(config: Config, sources: TargetSources): RoomApiTarget {
-  return { url: targetUrl(config, sources), ...targetKey(config, sources.env) };
+  const [url, ...fallbackUrls] = targetUrls(config, sources);
+  return { url: url!, fallbackUrls, ...targetKey(config, sources.env) };
 }

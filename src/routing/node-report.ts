@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import { LkcError } from '../errors.js';
 import type { NodeState, NodeView } from '../records.js';
-import type { Router } from './types.js';
+import type { ClusterReader } from './types.js';
 
 /** A node as `nodes list` and `nodes show` report it: the record, its lease, and what an operator should notice. */
 export interface NodeListing extends NodeView {
@@ -36,7 +36,7 @@ export function nodeListing(node: NodeView, config: Config, now = Date.now()): N
 
 /** Every registered node (dead ones too, marked), filtered by region and state. */
 export async function listNodeReport(
-  router: Router,
+  router: ClusterReader,
   config: Config,
   filter: NodeFilter = {},
 ): Promise<NodeListing[]> {
@@ -52,7 +52,7 @@ export async function listNodeReport(
 
 /** One node by id (or a unique id prefix), with the rooms mapped to it. */
 export async function showNode(
-  router: Router,
+  router: ClusterReader,
   config: Config,
   id: string,
 ): Promise<{ node: NodeListing; rooms: string[] }> {

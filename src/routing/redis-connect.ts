@@ -21,6 +21,8 @@ export interface RedisConnectOptions {
   onError?: (message: string) => void;
   /** Longest wait between reconnection attempts (default 2 s); a node keeps it under its update interval. */
   maxReconnectDelayMs?: number;
+  /** One attempt and no reconnection, so that a refused connection fails at once (a check, not a client). */
+  once?: boolean;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -92,7 +94,7 @@ function tlsOptions(config: RedisConfig): ConnectionOptions | undefined {
 export function createRedisClient(config: RedisConfig, options: RedisConnectOptions = {}): RedisClient {
   const connectTimeout = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const capMs = options.maxReconnectDelayMs;
-  const retry = (attempt: number) => reconnectDelay(attempt, capMs);
+  const retry = (attempt: number) => (options.once ? null : reconnectDelay(attempt, capMs));
   const common: RedisOptions = {
     username: config.username || undefined,
     password: config.password || undefined,
@@ -148,6 +150,15 @@ export async function connectRedis(
   const client = createRedisClient(config, options);
   await waitUntilReady(client, describeRedis(config), options);
   return client;
+}
+
+/**
+ * Checks that the Redis the config describes answers, before anything relies on it: a refused connection fails
+ * at once, a silent one after `timeoutMs`, with the same one line as connectRedis.
+ */
+export async function checkRedis(config: RedisConfig, timeoutMs = 3_000): Promise<void> {
+  const client = await connectRedis(config, { connectTimeoutMs: timeoutMs, once: true });
+  client.disconnect();
 }
 
 /** Connects a lazily created client (e.g. a `duplicate()` for pub/sub) and waits until it answers. */

@@ -1,6 +1,6 @@
 import { LkcError } from '../errors.js';
 import type { NodeState, RoomRecord } from '../records.js';
-import type { Router } from './types.js';
+import type { ClusterReader } from './types.js';
 
 /** A room as `room list` and `room show` report it: where it is mapped, and its record when a node wrote one. */
 export interface RoomListing {
@@ -15,7 +15,7 @@ export interface RoomListing {
 }
 
 /** Every room that is mapped to a node or has a record, by name. */
-export async function listRoomReport(router: Router): Promise<RoomListing[]> {
+export async function listRoomReport(router: ClusterReader): Promise<RoomListing[]> {
   const [mapping, records, nodes] = await Promise.all([
     router.listRoomNodes(),
     router.listRooms(),
@@ -38,7 +38,7 @@ export async function listRoomReport(router: Router): Promise<RoomListing[]> {
 }
 
 /** One room: its node and record; ROOM_NOT_FOUND when neither exists. */
-export async function showRoom(router: Router, name: string): Promise<RoomListing> {
+export async function showRoom(router: ClusterReader, name: string): Promise<RoomListing> {
   const [nodeId, record] = await Promise.all([router.getRoomNode(name), router.getRoom(name)]);
   if (!nodeId && !record) {
     throw new LkcError(

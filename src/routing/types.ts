@@ -121,3 +121,19 @@ export interface Router {
 
   close(): Promise<void>;
 }
+
+/**
+ * What the CLI's reports and `room place` read of a cluster: a router over Redis, or a node answering for the
+ * registry it keeps in memory (single-node mode, where a separate process has no Redis to read).
+ */
+export type ClusterReader = Pick<
+  Router,
+  | 'listNodes'
+  | 'getNode'
+  | 'listNodeRooms'
+  | 'listRoomNodes'
+  | 'listRooms'
+  | 'getRoomNode'
+  | 'getRoom'
+  | 'placeRoom'
+>;

@@ -6,8 +6,10 @@ import { LkcError } from '../errors.js';
 import { builtinRegion } from '../geo/cloud-regions.js';
 import { randomId } from '../ids.js';
 import type { NodeOverrides } from '../node-contract/overrides.js';
+import { checkRedis } from '../routing/redis-connect.js';
 import { nextFreePort, splitPortRange } from '../system/ports.js';
 import { type LocalRedis, startLocalRedis } from './local-redis.js';
+import { REQUEST_POLL_MS, removeSlotRequests, takeSlotRestarts } from './slot-requests.js';
 import { type ClusterState, readState, removeState, statePath, writeState } from './state-file.js';
 import { type NodeSpec, Supervisor } from './supervisor.js';
 
@@ -86,6 +88,8 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
   }
   const loaded = await loadConfig({ file: options.configFile, env: options.env, cwd: options.cwd });
   const config = loaded.config;
+  // Every node would retry a Redis that is down for its whole start timeout, one after another: say it now.
+  if (config.redis) await checkRedis(config.redis);
   const configFile = loaded.file ? resolve(options.cwd, loaded.file) : undefined;
   const regions = regionsPerNode(options.nodes, options.regions, config.region);
 
@@ -176,7 +180,10 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
       state: node.state,
     })),
   });
-  const removeOnExit = () => removeState(options.cwd);
+  const removeOnExit = () => {
+    removeSlotRequests(options.cwd);
+    removeState(options.cwd);
+  };
   process.on('exit', removeOnExit);
   writeState(options.cwd, state());
   supervisor.on('change', () => {
@@ -195,8 +202,16 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
       progress(`node-${event.node.spec.index} ready: ${event.node.id} at ${event.node.url}`);
   });
 
+  // `nodes undrain` of a node that drained and exited asks for its slot back.
+  const requests = setInterval(() => {
+    for (const index of takeSlotRestarts(options.cwd)) void supervisor.restartSlot(index);
+  }, REQUEST_POLL_MS);
+  requests.unref();
+
   const finish = async () => {
+    clearInterval(requests);
     await cleanUpRedis();
+    removeSlotRequests(options.cwd);
     removeState(options.cwd);
     process.off('exit', removeOnExit);
   };

@@ -150,6 +150,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     clearTimeout(timer);
   }
 
+  /**
+   * Starts slot `index` again after its node drained and exited (a drained node is not restarted on its own);
+   * false when the slot is not a drained one or the supervisor is stopping. The new node has a new id.
+   */
+  async restartSlot(index: number): Promise<boolean> {
+    const node = this.nodes.find((n) => n.spec.index === index);
+    if (!node?.finished || this.stopping || this.finishedAll) return false;
+    Object.assign(node, { finished: false, failures: 0, quickFailures: 0 });
+    await this.restart(node);
+    return true;
+  }
+
   /** Resolves when every node has exited and none will be restarted. */
   done(): Promise<void> {
     if (this.finishedAll) return Promise.resolve();

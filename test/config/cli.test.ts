@@ -83,6 +83,22 @@ describe('lk-cluster config validate', () => {
     assert.equal(JSON.parse(valid.stdout).valid, true);
   });
 
+  it('keeps the --json report shape for a missing file and for a directory', async () => {
+    for (const [file, message] of [
+      [join(dir, 'absent.yaml'), 'no such config file'],
+      [dir, 'is a directory, not a config file'],
+    ] as const) {
+      const run = await runCli(['config', 'validate', file, '--json']);
+      assert.equal(run.code, 1, run.stderr);
+      assert.deepEqual(JSON.parse(run.stdout), {
+        valid: false,
+        file,
+        errors: [{ file, line: 0, column: 0, path: '', message }],
+        warnings: [],
+      });
+    }
+  });
+
   it('validates with the environment overrides a node would see', async () => {
     const shared = fixture('shared-no-region.yaml');
     const ok = await runCli(['config', 'validate', shared], { env: { LKC_REGION: 'us-east' } });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { editConfigFile } from '../../src/config/edit.js';
 import { addRegion, listedRegionNames, removeRegion, validateConfigText } from '../../src/config/index.js';
 import { isLkcError } from '../../src/errors.js';
 import { fixture } from '../helpers/paths.js';
@@ -101,5 +104,29 @@ describe('editing regions in place', () => {
       code(() => addRegion(broken, { name: 'a', lat: 1, lon: 2 })),
       'CONFIG_INVALID',
     );
+  });
+
+  it('names the file, not its temporary copy, when it cannot be written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lkc-edit-'));
+    try {
+      const file = join(dir, 'rw.yaml');
+      writeFileSync(file, commented);
+      // The temporary copy's path taken by a folder: the write fails as a read-only folder would (tests run as root).
+      mkdirSync(`${file}.${process.pid}.tmp`);
+      await assert.rejects(
+        editConfigFile(file, (text) => `${text}\n`),
+        (err: Error) => {
+          assert.ok(isLkcError(err));
+          assert.equal(
+            err.message,
+            `${file}: cannot write it (EISDIR); check that the file and its folder are writable`,
+          );
+          return true;
+        },
+      );
+      assert.equal(readFileSync(file, 'utf8'), commented, 'the file is untouched');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -83,11 +83,23 @@ describe('lk-cluster token create', () => {
     assert.ok(Math.abs(claims.expiresAt - Date.now() / 1000 - 1800) < 60);
   });
 
+  it('makes an admin token for no particular room with --admin alone, as the node admin API asks', async () => {
+    const run = await runCli(['token', 'create', '--admin', '-c', config]);
+    assert.equal(run.code, 0, run.stderr);
+    const claims = await verifyToken(run.stdout.trim(), KEYS);
+    assert.equal(claims.video.roomAdmin, true);
+    assert.equal(claims.video.room, undefined);
+  });
+
   it('refuses what cannot make a useful token, in one line and exit 1', async () => {
     const cases: [string[], RegExp][] = [
       [['--room', 'demo', '-c', config], /say what the token allows/],
       [['--join', '--room', 'demo', '-c', config], /--join needs --identity/],
-      [['--admin', '-c', config], /--join and --admin need --room/],
+      [['--join', '--identity', 'a', '-c', config], /--join needs --room/],
+      [
+        ['--list', '--valid-for', '1000000000d', '-c', config],
+        /^--valid-for 1000000000d is too long: at most 3650d$/m,
+      ],
       [['--list', '--valid-for', 'soon', '-c', config], /--valid-for 'soon' is not a duration/],
       [['--list', '--api-key', 'nokey', '-c', config], /API key nokey is not in the config/],
       [['--list', '-c', empty], /no API key to sign with/],
