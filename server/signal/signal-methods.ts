@@ -63,8 +63,18 @@ const join: Handler<'join'> = async (session, data) => {
   };
 };
 
+/**
+ * A client needs one transport each way (two per ICE restart gone wrong at most); each takes one of the worker's
+ * few UDP ports, so a client asking for more would starve the room's other participants of ports.
+ */
+const MAX_TRANSPORTS = 4;
+/** More tracks than any client publishes at once (camera, microphone, screen and its audio, with room to spare). */
+const MAX_PRODUCERS = 16;
+
 const createWebRtcTransport: Handler<'createWebRtcTransport'> = async (session, data) => {
   const participant = joined(session);
+  if (participant.transports.size >= MAX_TRANSPORTS)
+    throw new SignalRequestError('forbidden', `a participant has at most ${MAX_TRANSPORTS} transports`);
   const transport = await session.room.createWebRtcTransport(participant, {
     appData: { direction: data.direction },
   });
@@ -80,7 +90,10 @@ const createWebRtcTransport: Handler<'createWebRtcTransport'> = async (session, 
 
 const connectWebRtcTransport: Handler<'connectWebRtcTransport'> = async (session, data) => {
   const transport = transportOf(joined(session), data.transportId);
+  if (transport.appData.connected)
+    throw new SignalRequestError('invalid_data', `transport ${data.transportId} is connected already`);
   await transport.connect({ dtlsParameters: data.dtlsParameters as unknown as types.DtlsParameters });
+  transport.appData.connected = true;
   return {};
 };
 
@@ -88,6 +101,8 @@ const produce: Handler<'produce'> = async (session, data) => {
   const participant = joined(session);
   if (!participant.permission.canPublish)
     throw new SignalRequestError('forbidden', 'your token does not allow publishing');
+  if (participant.producers.size >= MAX_PRODUCERS)
+    throw new SignalRequestError('forbidden', `a participant publishes at most ${MAX_PRODUCERS} tracks`);
   const transport = transportOf(participant, data.transportId);
   const rtpParameters = data.rtpParameters as unknown as types.RtpParameters;
   const producer = await transport.produce({
@@ -149,7 +164,8 @@ const consume: Handler<'consume'> = async (session, data) => {
 
 const resumeConsumer: Handler<'resumeConsumer'> = async (session, data) => {
   const consumer = joined(session).consumers.get(data.consumerId);
-  if (!consumer) throw new SignalRequestError('not_found', `consumer ${data.consumerId} is not one of yours`);
+  if (!consumer || consumer.closed)
+    throw new SignalRequestError('not_found', `consumer ${data.consumerId} is not one of yours`);
   await consumer.resume();
   return {};
 };

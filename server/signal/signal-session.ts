@@ -4,6 +4,7 @@ import { parseRequest } from '../../src/signal/parse.js';
 import type { SignalErrorCode, SignalRequest } from '../../src/signal/protocol.js';
 import { errorResponse, okResponse, SignalRequestError } from '../../src/signal/responses.js';
 import type { SignalTransport } from '../../src/signal/transport.js';
+import { mediasoupRefusal } from '../media/mediasoup-errors.js';
 import type { Participant } from '../media/participant.js';
 import type { Room } from '../media/room.js';
 import { RoomSignals } from './room-signals.js';
@@ -19,7 +20,7 @@ function refusal(err: unknown): { code: SignalErrorCode; message: string } | und
   }
   if (err instanceof Error && err.name === 'InvalidStateError')
     return { code: 'unavailable', message: err.message };
-  return undefined;
+  return mediasoupRefusal(err);
 }
 
 /**

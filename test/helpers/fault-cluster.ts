@@ -39,7 +39,11 @@ export interface FaultCluster {
 }
 
 /** Starts a redis-server and `count` nodes (one worker each, update_interval 0.5 s, lease_ttl 1.5 s). */
-export async function startFaultCluster(count: number, label: string): Promise<FaultCluster> {
+export async function startFaultCluster(
+  count: number,
+  label: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<FaultCluster> {
   const redis = await startRedis();
   // Commands fail fast while Redis is down instead of queueing: the tests poll through outages.
   const store = new Redis(redis.port, '127.0.0.1', {
@@ -57,6 +61,7 @@ export async function startFaultCluster(count: number, label: string): Promise<F
     const node = await startNode(
       writeConfig(dir, `${name}.yaml`, nodeConfig({ port, redis: redis.address, region })),
       port,
+      env,
     );
     nodes.push(node);
     return node;
