@@ -1,12 +1,15 @@
 // Signal relay benchmark: round-trip latency of one signalling request sent straight to the room's node versus
 // through a bridge node (client -> node S -> Redis -> node R -> Redis -> node S -> client), side by side in one
 // run: two real node processes on a private redis-server, the requests of both paths interleaved one at a time.
-// Run by hand: `npm run build && node dist/bench/relay.js [--requests 10000] [--method restartIce|unknown]`.
+// `--protocol livekit` sends LiveKit's protobuf frames instead of our JSON ones (a ping answered by a pong).
+// Run by hand: `npm run build && node dist/bench/relay.js [--requests 10000] [--method restartIce|unknown]
+// [--protocol json|livekit]`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SignalRequest, SignalResponse } from '@livekit/protocol';
 import Table from 'cli-table3';
 import { WebSocket } from 'ws';
 import { createToken } from '../src/auth/token.js';
@@ -28,6 +31,9 @@ function flag(name: string, fallback: string): string {
 const REQUESTS = Number(flag('requests', '10000'));
 const WARMUP = Math.min(1000, Math.ceil(REQUESTS / 10));
 const METHOD = flag('method', 'restartIce');
+const PROTOCOL = flag('protocol', 'json');
+if (PROTOCOL !== 'json' && PROTOCOL !== 'livekit')
+  throw new Error(`--protocol json|livekit, not ${PROTOCOL}`);
 
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -78,23 +84,28 @@ async function startNode(
   return { url, id: health.node_id };
 }
 
+/** One joined participant that makes one signalling round trip at a time. */
 interface Client {
-  request(method: string, data: unknown): Promise<{ ok: boolean; data?: { id?: string } }>;
+  roundTrip(): Promise<void>;
   close(): void;
 }
 
-async function connect(url: string, identity: string): Promise<Client> {
-  const token = await createToken({
-    apiKey: KEY,
-    apiSecret: SECRET,
-    identity,
-    grant: { roomJoin: true, room: ROOM },
-  });
-  const socket = new WebSocket(`${url.replace('http', 'ws')}/rtc?access_token=${token}`);
+function joinToken(identity: string): Promise<string> {
+  return createToken({ apiKey: KEY, apiSecret: SECRET, identity, grant: { roomJoin: true, room: ROOM } });
+}
+
+async function open(url: string): Promise<WebSocket> {
+  const socket = new WebSocket(url);
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
     socket.once('error', reject);
   });
+  return socket;
+}
+
+/** Our JSON protocol: join, a receive transport, then METHOD (restartIce on that transport, or an unknown one). */
+async function jsonClient(url: string, identity: string): Promise<Client> {
+  const socket = await open(`${url.replace('http', 'ws')}/rtc?access_token=${await joinToken(identity)}`);
   const waiting = new Map<number, (frame: { ok: boolean; data?: { id?: string } }) => void>();
   socket.on('message', (raw) => {
     const frame = JSON.parse(String(raw));
@@ -103,14 +114,47 @@ async function connect(url: string, identity: string): Promise<Client> {
     waiting.delete(frame.id);
   });
   let next = 1;
-  return {
-    request(method, data) {
+  const request = (method: string, data: unknown) =>
+    new Promise<{ ok: boolean; data?: { id?: string } }>((resolve) => {
       const id = next++;
-      return new Promise((resolve) => {
-        waiting.set(id, resolve);
-        socket.send(JSON.stringify({ id, method, data }));
-      });
+      waiting.set(id, resolve);
+      socket.send(JSON.stringify({ id, method, data }));
+    });
+  const joined = await request('join', {});
+  if (!joined.ok) throw new Error(`${identity} join failed: ${JSON.stringify(joined)}`);
+  const transport = await request('createWebRtcTransport', { direction: 'recv' });
+  const method = METHOD === 'restartIce' ? 'restartIce' : 'noSuchMethod';
+  const args = METHOD === 'restartIce' ? { transportId: transport.data?.id } : {};
+  return {
+    roundTrip: async () => {
+      await request(method, args);
     },
+    close: () => socket.close(1000),
+  };
+}
+
+/** LiveKit's protocol as its clients speak it: joined on connect (the first frame), then ping answered by pong. */
+async function liveKitClient(url: string, identity: string): Promise<Client> {
+  const query = `access_token=${await joinToken(identity)}&protocol=17&sdk=js&auto_subscribe=1`;
+  const socket = await open(`${url.replace('http', 'ws')}/rtc?${query}`);
+  let answered: (() => void) | undefined;
+  const joined = new Promise<void>((resolve, reject) => {
+    answered = resolve;
+    socket.once('close', (code, reason) => reject(new Error(`${identity} closed: ${code} ${reason}`)));
+  });
+  socket.on('message', (raw: Buffer) => {
+    const message = SignalResponse.fromBinary(raw).message;
+    // Updates, offers and the like are not answers to the ping in flight.
+    if (message.case === 'join' || message.case === 'pong' || message.case === 'pongResp') answered?.();
+  });
+  await joined;
+  const ping = () => new SignalRequest({ message: { case: 'ping', value: BigInt(Date.now()) } }).toBinary();
+  return {
+    roundTrip: () =>
+      new Promise<void>((resolve) => {
+        answered = resolve;
+        socket.send(ping());
+      }),
     close: () => socket.close(1000),
   };
 }
@@ -150,25 +194,18 @@ async function main(): Promise<void> {
     if (created.status !== 200)
       throw new Error(`could not create the room on the room node: ${await created.text()}`);
 
+    const connect = PROTOCOL === 'livekit' ? liveKitClient : jsonClient;
     const paths = {
       direct: await connect(room.url, 'direct'),
       bridged: await connect(bridge.url, 'bridged'),
     };
-    const args: Record<string, unknown> = {};
-    for (const [name, client] of Object.entries(paths)) {
-      const joined = await client.request('join', {});
-      if (!joined.ok) throw new Error(`${name} join failed: ${JSON.stringify(joined)}`);
-      const transport = await client.request('createWebRtcTransport', { direction: 'recv' });
-      args[name] = METHOD === 'restartIce' ? { transportId: transport.data?.id } : {};
-    }
-    const method = METHOD === 'restartIce' ? 'restartIce' : 'noSuchMethod';
     const samples: Record<'direct' | 'bridged', number[]> = { direct: [], bridged: [] };
     for (let i = 0; i < WARMUP + REQUESTS; i++) {
       // Alternate the two paths so that both meet the same machine at the same moments.
       const order: ('direct' | 'bridged')[] = i % 2 === 0 ? ['direct', 'bridged'] : ['bridged', 'direct'];
       for (const name of order) {
         const started = process.hrtime.bigint();
-        await paths[name].request(method, args[name]);
+        await paths[name].roundTrip();
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         if (i >= WARMUP) samples[name].push(ms);
       }
@@ -205,8 +242,12 @@ async function main(): Promise<void> {
       '',
       (bridged.mean / direct.mean).toFixed(2),
     ]);
+    const request =
+      PROTOCOL === 'livekit'
+        ? 'LiveKit ping -> pong (protobuf, binary frames)'
+        : `"${METHOD === 'restartIce' ? 'restartIce' : 'noSuchMethod'}" (JSON)`;
     console.log(
-      `signal relay: request "${method}", ${REQUESTS} per path after ${WARMUP} warm-up, one in flight, paths interleaved`,
+      `signal relay: request ${request}, ${REQUESTS} per path after ${WARMUP} warm-up, one in flight, paths interleaved`,
     );
     console.log(machineLine());
     console.log(table.toString());

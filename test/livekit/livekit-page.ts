@@ -128,7 +128,8 @@ export interface Inbound {
 export interface AppApi {
   events: string[];
   data: { from: string | null; text: string; kind: number; topic?: string }[];
-  connect(url: string, token: string): Promise<void>;
+  /** `options` go to `new Room()` (livekit-client's RoomOptions). */
+  connect(url: string, token: string, options?: Record<string, unknown>): Promise<void>;
   publish(): Promise<void>;
   send(
     text: string,
