@@ -102,10 +102,15 @@ export class SubscriberLink {
           topHeight: track.height,
         },
       });
-    } finally {
+    } catch (err) {
       line.reserved = false;
       this.reserved.delete(producer.id);
+      // The subscriptions that succeeded beside this one still get their offer.
+      if (this.reserved.size === 0 && this.lines.some((l) => l.consumer && !l.answered)) this.negotiate();
+      throw err;
     }
+    line.reserved = false;
+    this.reserved.delete(producer.id);
     if (this.closed) {
       consumer.close();
       return;
@@ -120,7 +125,8 @@ export class SubscriberLink {
       answered: false,
     });
     consumer.observer.once('close', () => this.release(line, consumer));
-    this.negotiate();
+    // Subscriptions made together (a join into a room with tracks) go in one offer: the last one sends it.
+    if (this.reserved.size === 0) this.negotiate();
   }
 
   /** Stops consuming the track `trackSid` (the client unsubscribed). */
