@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { parseDurationSeconds } from '../cli/duration.js';
 import { integerFlag } from '../cli/integer-flag.js';
 import { renderTable } from '../cli/table.js';
 import { describeEvent } from '../src/supervisor/events.js';
@@ -37,6 +38,10 @@ export default class Start extends BaseCommand<typeof Start> {
       description: 'comma-separated regions, assigned to the nodes round robin',
       exclusive: ['region'],
     }),
+    'ready-timeout': Flags.string({
+      description: 'how long each node may take to become ready before start gives up (e.g. 30s, 2m)',
+      default: '60s',
+    }),
     port: integerFlag('--port', {
       char: 'p',
       description: 'first HTTP port to try (default: the config port); each node takes the next free one',
@@ -64,11 +69,13 @@ export default class Start extends BaseCommand<typeof Start> {
     process.on('SIGTERM', onSignal);
 
     const regions = flags.regions?.split(',') ?? (flags.region ? [flags.region] : []);
+    const readyTimeoutSeconds = parseDurationSeconds(flags['ready-timeout'], '--ready-timeout');
     cluster = await startLocalCluster({
       nodes: flags.nodes,
       configFile: flags.config,
       regions,
       portBase: flags.port,
+      readyTimeoutMs: readyTimeoutSeconds * 1000,
       cwd: process.cwd(),
       env: process.env,
       onProgress: (line) => this.log(line),

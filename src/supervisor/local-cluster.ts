@@ -11,6 +11,7 @@ import { nextFreePort, splitPortRange } from '../system/ports.js';
 import { type LocalRedis, startLocalRedis } from './local-redis.js';
 import { REQUEST_POLL_MS, removeSlotRequests, takeSlotRestarts } from './slot-requests.js';
 import { type ClusterState, readState, removeState, statePath, writeState } from './state-file.js';
+import { describeEvent } from './events.js';
 import { type NodeSpec, Supervisor } from './supervisor.js';
 
 export interface StartClusterOptions {
@@ -21,6 +22,8 @@ export interface StartClusterOptions {
   regions: string[];
   /** First TCP port to try; default the config's `port`. */
   portBase?: number;
+  /** How long each node may take to become ready before `start` gives up (default 60 s). */
+  readyTimeoutMs?: number;
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Progress lines while the cluster starts. */
@@ -200,6 +203,9 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
       );
     if (event.type === 'ready')
       progress(`node-${event.node.spec.index} ready: ${event.node.id} at ${event.node.url}`);
+    // While starting, a node that fails is said to fail (and why), not only started again.
+    if (!event.node.ready && (event.type === 'exited' || event.type === 'restarting' || event.type === 'crash-loop'))
+      progress(describeEvent(event) ?? '');
   });
 
   // `nodes undrain` of a node that drained and exited asks for its slot back.
@@ -216,7 +222,7 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
     process.off('exit', removeOnExit);
   };
   try {
-    await supervisor.start();
+    await supervisor.start(options.readyTimeoutMs);
   } catch (err) {
     await supervisor.stop();
     await finish();
