@@ -12,12 +12,15 @@ export type ErrorCode =
   | 'NODE_NOT_FOUND'
   | 'ROOM_NOT_FOUND'
   | 'PARTICIPANT_NOT_FOUND'
+  | 'TRACK_NOT_FOUND'
   | 'REGION_NOT_FOUND'
   | 'REGION_EXISTS'
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'ALREADY_EXISTS'
   | 'RESOURCE_EXHAUSTED'
+  | 'FAILED_PRECONDITION'
+  | 'UNIMPLEMENTED'
   | 'UNAVAILABLE'
   | 'MISSING_SYSTEM_PACKAGE'
   | 'INTERNAL';
@@ -65,6 +68,7 @@ export const ERROR_WIRE: Record<ErrorCode, ErrorWire> = {
   NODE_NOT_FOUND: { twirp: 'not_found', rtc: [500, 'internal'], signal: 'internal', http: 404 },
   ROOM_NOT_FOUND: { twirp: 'not_found', rtc: [404, 'not_found'], signal: 'unavailable', http: 404 },
   PARTICIPANT_NOT_FOUND: { twirp: 'not_found', rtc: [500, 'internal'], signal: 'internal', http: 500 },
+  TRACK_NOT_FOUND: { twirp: 'not_found', rtc: [500, 'internal'], signal: 'internal', http: 404 },
   REGION_NOT_FOUND: { twirp: 'invalid_argument', rtc: [500, 'internal'], signal: 'internal', http: 500 },
   REGION_EXISTS: { twirp: 'internal', rtc: [500, 'internal'], signal: 'internal', http: 500 },
   UNAUTHENTICATED: { twirp: 'unauthenticated', rtc: [401, 'unauthenticated'], signal: 'internal', http: 401 },
@@ -81,6 +85,13 @@ export const ERROR_WIRE: Record<ErrorCode, ErrorWire> = {
     signal: 'room_full',
     http: 429,
   },
+  FAILED_PRECONDITION: {
+    twirp: 'failed_precondition',
+    rtc: [500, 'internal'],
+    signal: 'internal',
+    http: 412,
+  },
+  UNIMPLEMENTED: { twirp: 'unimplemented', rtc: [500, 'internal'], signal: 'internal', http: 501 },
   UNAVAILABLE: { twirp: 'unavailable', rtc: [503, 'unavailable'], signal: 'unavailable', http: 503 },
   MISSING_SYSTEM_PACKAGE: { twirp: 'internal', rtc: [500, 'internal'], signal: 'internal', http: 500 },
   INTERNAL: { twirp: 'internal', rtc: [500, 'internal'], signal: 'internal', http: 500 },

@@ -5,21 +5,25 @@ import {
   JoinResponse,
   LeaveRequest,
   LeaveRequest_Action,
+  MuteTrackRequest,
   ParticipantUpdate,
   Pong,
   RequestResponse_Reason,
+  Room as RoomInfo,
+  RoomMovedResponse,
   RoomUpdate,
   ServerInfo,
   ServerInfo_Edition,
   SpeakerInfo,
   SpeakersChanged,
   TrackPublishedResponse,
+  TrackUnpublishedResponse,
 } from '@livekit/protocol';
 import type { types } from 'mediasoup';
 import { isLkcError } from '../../src/errors.js';
 import { CloseCode, describeCloseCode } from '../../src/signal/close-codes.js';
 import type { SignalFrame, SignalTransport } from '../../src/signal/transport.js';
-import type { Participant } from '../media/participant.js';
+import type { Participant, ParticipantControl, RoomMove } from '../media/participant.js';
 import { permissionOf } from '../media/permission.js';
 import type { LeaveCause, Room, RoomEvents, Speaker } from '../media/room.js';
 import { LIVEKIT_PROTOCOL, LIVEKIT_SERVER_VERSION, type LiveKitOptions } from '../signal/livekit-params.js';
@@ -150,6 +154,7 @@ export class LiveKitSession {
       }),
     });
     this.listen();
+    participant.control = this.control();
     if (this.options.autoSubscribe && participant.permission.canSubscribe) {
       for (const other of others)
         for (const producer of other.producers.values()) void this.subscribe(other, producer);
@@ -180,6 +185,48 @@ export class LiveKitSession {
     on('data', (message) => this.data?.deliver(message));
     on('speakers', (speakers) => this.speakers(speakers));
     on('closed', () => this.roomClosed());
+  }
+
+  /** What the Room API asks of this client, as LiveKit's server tells its own clients. */
+  private control(): ParticipantControl {
+    return {
+      trackMuted: (sid, muted) => this.send({ case: 'mute', value: new MuteTrackRequest({ sid, muted }) }),
+      trackUnpublished: (trackSid) =>
+        this.send({ case: 'trackUnpublished', value: new TrackUnpublishedResponse({ trackSid }) }),
+      updateSubscriptions: (sids, subscribe) => this.subscription(sids, subscribe, []),
+      moveTo: (move) => this.moveTo(move),
+    };
+  }
+
+  /**
+   * LiveKit's clients follow a RoomMoved on the same PeerConnections; a room here may live on another node, so
+   * the client is sent the destination and its token, then told to reconnect: it rejoins in full with that token,
+   * through its node, into the destination room.
+   */
+  private moveTo({ room, token }: RoomMove): void {
+    const self = this.participant;
+    if (!self || this.transport.closed) return;
+    this.send({
+      case: 'roomMoved',
+      value: new RoomMovedResponse({
+        room: new RoomInfo({
+          name: room.name,
+          sid: room.sid ?? '',
+          metadata: room.metadata ?? '',
+          emptyTimeout: room.empty_timeout ?? 0,
+          maxParticipants: room.max_participants ?? 0,
+        }),
+        token,
+        participant: participantInfo(self, this.ctx.host.region),
+        otherParticipants: [],
+      }),
+    });
+    this.leave(
+      DisconnectReason.MIGRATION,
+      CloseCode.ROOM_MOVED,
+      `moved to room ${room.name}`,
+      LeaveRequest_Action.RECONNECT,
+    );
   }
 
   private update(participant: Participant, left = false): void {
@@ -382,6 +429,7 @@ export class LiveKitSession {
 
   private ended(code: number, reason: string): void {
     for (const off of this.detach.splice(0)) off();
+    if (this.participant) this.participant.control = undefined;
     this.subscriber?.close();
     this.data?.close();
     const participant = this.participant;

@@ -18,6 +18,29 @@ export const FULL_PERMISSION: ParticipantPermission = {
   hidden: false,
 };
 
+/** Where the Room API sends a participant that it moves to another room. */
+export interface RoomMove {
+  /** The destination room, as the cluster knows it (its record), or only its name when it is not open yet. */
+  room: { name: string; sid?: string; metadata?: string; empty_timeout?: number; max_participants?: number };
+  /** An access token for the destination room, with the participant's identity and permissions. */
+  token: string;
+}
+
+/**
+ * What the Room API asks of a participant's own session, beyond what the room does to its media: the session
+ * registers it when it joins (LiveKit's sessions do; ours have none). The room never knows which protocol it is.
+ */
+export interface ParticipantControl {
+  /** The Room API muted or unmuted one of its tracks (the producer is paused or resumed already). */
+  trackMuted(trackSid: string, muted: boolean): void;
+  /** The room unpublished its track (its permission to publish was revoked). */
+  trackUnpublished(trackSid: string): void;
+  /** Subscribe to, or unsubscribe from, these tracks of others. */
+  updateSubscriptions(trackSids: string[], subscribe: boolean): Promise<void>;
+  /** Leave this room for another: the client is told to join `move.room` with `move.token`. */
+  moveTo(move: RoomMove): void;
+}
+
 /** Which signalling protocol the participant's session speaks (both kinds share a room). */
 export type SignalProtocol = 'lkc' | 'livekit';
 
@@ -32,6 +55,8 @@ export class Participant {
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
   attributes: Record<string, string> = {};
+  /** Its session's handle for the Room API, when its protocol has one. */
+  control?: ParticipantControl;
   /**
    * Rises with every change the others are told of: LiveKit's clients drop a participant update whose version is
    * not above the last one they saw.

@@ -30,7 +30,8 @@ export interface RtcListen {
 
 /** A data message one participant sent to the room (LiveKit's DataPacket, the sender already stamped in). */
 export interface RoomData {
-  from: Participant;
+  /** Undefined when the Room API sent it (LiveKit stamps no sender then). */
+  from?: Participant;
   /** Identities it is for; empty: everyone but the sender. */
   destinations: string[];
   reliable: boolean;
@@ -196,7 +197,11 @@ export class Room extends EventEmitter<RoomEvents> {
     if (participant.producers.size === 1) this.emit('changed');
   }
 
-  /** Changes what others see of a participant (the Room API's UpdateParticipant, a client's own update). */
+  /**
+   * Changes what others see of a participant (the Room API's UpdateParticipant, a client's own update). A
+   * permission that no longer lets it publish unpublishes its tracks; one that no longer lets it subscribe drops
+   * its subscriptions, as LiveKit does.
+   */
   updateParticipant(
     participant: Participant,
     changes: {
@@ -218,6 +223,34 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     participant.version++;
     this.emit('participantChanged', participant);
+    if (changes.permission && !changes.permission.canPublish) {
+      for (const producer of [...participant.producers.values()]) {
+        const sid = trackOf(producer).sid;
+        producer.close();
+        participant.control?.trackUnpublished(sid);
+      }
+    }
+    if (changes.permission && !changes.permission.canSubscribe) {
+      for (const consumer of [...participant.consumers.values()]) consumer.close();
+    }
+  }
+
+  /**
+   * Mutes or unmutes a participant's track for the Room API: its producer pauses or resumes (everyone is told
+   * through `participantChanged`), and its own session is told so that its client mutes the track too.
+   */
+  async setTrackMuted(participant: Participant, trackSid: string, muted: boolean): Promise<types.Producer> {
+    const producer = [...participant.producers.values()].find((p) => trackOf(p).sid === trackSid);
+    if (!producer) {
+      throw new LkcError(
+        'TRACK_NOT_FOUND',
+        `participant ${participant.identity} publishes no track ${trackSid} in room ${this.name}`,
+      );
+    }
+    if (muted && !producer.paused) await producer.pause();
+    else if (!muted && producer.paused) await producer.resume();
+    participant.control?.trackMuted(trackSid, muted);
+    return producer;
   }
 
   /** Hands a participant's data message to every session of the room; each delivers what is for it. */

@@ -1,4 +1,5 @@
 import type { RoomRecord } from '../../src/records.js';
+import type { ParticipantPermission } from '../media/participant.js';
 
 /** A published track of a participant, in the room node's terms. */
 export interface TrackView {
@@ -23,6 +24,30 @@ export interface ParticipantView {
   /** Region of the node that hosts the participant's media. */
   region: string;
   tracks: TrackView[];
+  attributes: Record<string, string>;
+  permission: ParticipantPermission;
+  /** Rises with every change its room tells of. */
+  version: number;
+}
+
+/** What UpdateParticipant changes; an absent field is left as it is. */
+export interface ParticipantChanges {
+  name?: string;
+  metadata?: string;
+  /** An empty value deletes the attribute. */
+  attributes?: Record<string, string>;
+  /** Replaces the participant's permission as a whole. */
+  permission?: ParticipantPermission;
+}
+
+/** A data message of the Room API, already encoded as LiveKit's DataPacket with no sender. */
+export interface RoomApiData {
+  /** The DataPacket, base64: it crosses the bus as JSON. */
+  packet_b64: string;
+  reliable: boolean;
+  /** Whom it is for, by identity or by sid; both empty: everyone in the room. */
+  destination_identities: string[];
+  destination_sids: string[];
 }
 
 /** What CreateRoom may set. Zero or absent values take the node's room defaults. */
@@ -52,4 +77,14 @@ export interface RoomServiceBackend {
   getParticipant(room: string, identity: string): Promise<ParticipantView>;
   removeParticipant(room: string, identity: string): Promise<void>;
   updateRoomMetadata(room: string, metadata: string): Promise<RoomRecord>;
+  /** Pauses or resumes the track and tells the participant's client; answers the track as it is now. */
+  mutePublishedTrack(room: string, identity: string, trackSid: string, muted: boolean): Promise<TrackView>;
+  updateParticipant(room: string, identity: string, changes: ParticipantChanges): Promise<ParticipantView>;
+  /** Subscribes the participant to (or unsubscribes it from) the tracks `trackSids` of others. */
+  updateSubscriptions(room: string, identity: string, trackSids: string[], subscribe: boolean): Promise<void>;
+  sendData(room: string, data: RoomApiData): Promise<void>;
+  /** Sends the participant to `destination`, a room on any node (opened when the client rejoins there). */
+  moveParticipant(room: string, identity: string, destination: string): Promise<void>;
+  /** ForwardParticipant: checks the room and participant, then refuses (no node forwards tracks across rooms). */
+  forwardParticipant(room: string, identity: string, destination: string): Promise<void>;
 }

@@ -3,7 +3,14 @@ import type { RoomRecord } from '../../src/records.js';
 import type { Router as ClusterRouter } from '../../src/routing/types.js';
 import type { Logger } from '../logger.js';
 import { claimedFor, type RoomHost } from '../media/room-host.js';
-import type { CreateRoomParams, ParticipantView, RoomServiceBackend } from './backend.js';
+import type {
+  CreateRoomParams,
+  ParticipantChanges,
+  ParticipantView,
+  RoomApiData,
+  RoomServiceBackend,
+  TrackView,
+} from './backend.js';
 import type { CallParams, CallResult, RoomCallClient } from './bus-calls.js';
 import type { RoomNodeCall, RoomNodeCalls } from './room-node-calls.js';
 
@@ -98,6 +105,66 @@ export class ClusterRoomBackend implements RoomServiceBackend {
 
   async updateRoomMetadata(room: string, metadata: string): Promise<RoomRecord> {
     return this.call(await this.roomNode(room), 'update_metadata', { room, metadata });
+  }
+
+  async mutePublishedTrack(
+    room: string,
+    identity: string,
+    trackSid: string,
+    muted: boolean,
+  ): Promise<TrackView> {
+    return this.call(await this.roomNode(room), 'mute_track', { room, identity, track_sid: trackSid, muted });
+  }
+
+  async updateParticipant(
+    room: string,
+    identity: string,
+    changes: ParticipantChanges,
+  ): Promise<ParticipantView> {
+    return this.call(await this.roomNode(room), 'update_participant', { room, identity, ...changes });
+  }
+
+  async updateSubscriptions(
+    room: string,
+    identity: string,
+    trackSids: string[],
+    subscribe: boolean,
+  ): Promise<void> {
+    return this.call(await this.roomNode(room), 'update_subscriptions', {
+      room,
+      identity,
+      track_sids: trackSids,
+      subscribe,
+    });
+  }
+
+  async sendData(room: string, data: RoomApiData): Promise<void> {
+    return this.call(await this.roomNode(room), 'send_data', { room, ...data });
+  }
+
+  async moveParticipant(room: string, identity: string, destination: string): Promise<void> {
+    const node = await this.roomNode(room);
+    // The destination as the cluster knows it when it is open (its sid and metadata for the client's RoomMoved);
+    // a room not open yet opens when the participant rejoins into it, on whichever node placement picks.
+    const [open] = await this.listRooms([destination]);
+    const target = open
+      ? {
+          name: open.name,
+          sid: open.sid,
+          metadata: open.metadata,
+          empty_timeout: open.empty_timeout,
+          max_participants: open.max_participants,
+        }
+      : { name: destination };
+    return this.call(node, 'move_participant', { room, identity, destination: target });
+  }
+
+  async forwardParticipant(room: string, identity: string, _destination: string): Promise<void> {
+    await this.call(await this.roomNode(room), 'get_participant', { room, identity });
+    throw new LkcError(
+      'UNIMPLEMENTED',
+      'ForwardParticipant is not supported by lk-cluster: no node forwards a participant’s tracks into another room (MoveParticipant moves it)',
+    );
   }
 
   /** The live node hosting `room`; ROOM_NOT_FOUND when it is on none. */

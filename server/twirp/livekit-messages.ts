@@ -1,13 +1,18 @@
 import {
+  DataPacket,
+  DataPacket_Kind,
   ParticipantInfo,
   ParticipantInfo_State,
+  ParticipantPermission,
   Room,
+  type SendDataRequest,
   TrackInfo,
   TrackSource,
   TrackType,
+  UserPacket,
 } from '@livekit/protocol';
 import type { RoomRecord } from '../../src/records.js';
-import type { ParticipantView, TrackView } from './backend.js';
+import type { ParticipantView, RoomApiData, TrackView } from './backend.js';
 
 /** A room record as LiveKit's `Room` message. */
 export function roomMessage(record: RoomRecord): Room {
@@ -31,7 +36,7 @@ const SOURCES: Record<string, TrackSource> = {
   screen_share_audio: TrackSource.SCREEN_SHARE_AUDIO,
 };
 
-function trackMessage(track: TrackView): TrackInfo {
+export function trackMessage(track: TrackView): TrackInfo {
   return new TrackInfo({
     sid: track.sid,
     type: track.kind === 'audio' ? TrackType.AUDIO : TrackType.VIDEO,
@@ -55,5 +60,38 @@ export function participantMessage(view: ParticipantView): ParticipantInfo {
     isPublisher: view.is_publisher,
     region: view.region,
     tracks: view.tracks.map(trackMessage),
+    attributes: { ...view.attributes },
+    version: view.version,
+    permission: new ParticipantPermission({
+      canPublish: view.permission.canPublish,
+      canSubscribe: view.permission.canSubscribe,
+      canPublishData: view.permission.canPublishData,
+      canUpdateMetadata: view.permission.canUpdateMetadata,
+      hidden: view.permission.hidden,
+    }),
   });
+}
+
+/** A SendData request as the DataPacket LiveKit's server sends for it: a user packet with no sender. */
+export function roomApiData(req: SendDataRequest): RoomApiData {
+  const packet = new DataPacket({
+    kind: req.kind,
+    destinationIdentities: req.destinationIdentities,
+    value: {
+      case: 'user',
+      value: new UserPacket({
+        payload: req.data,
+        destinationSids: req.destinationSids,
+        destinationIdentities: req.destinationIdentities,
+        topic: req.topic,
+        nonce: req.nonce,
+      }),
+    },
+  });
+  return {
+    packet_b64: Buffer.from(packet.toBinary()).toString('base64'),
+    reliable: req.kind !== DataPacket_Kind.LOSSY,
+    destination_identities: [...req.destinationIdentities],
+    destination_sids: [...req.destinationSids],
+  };
 }

@@ -2,25 +2,39 @@ import {
   CreateRoomRequest,
   DeleteRoomRequest,
   DeleteRoomResponse,
+  ForwardParticipantRequest,
   ListParticipantsRequest,
   ListParticipantsResponse,
   ListRoomsRequest,
   ListRoomsResponse,
+  MoveParticipantRequest,
+  MoveParticipantResponse,
+  MuteRoomTrackRequest,
+  MuteRoomTrackResponse,
+  type ParticipantPermission as PermissionMessage,
   RemoveParticipantResponse,
   RoomParticipantIdentity,
+  SendDataRequest,
+  SendDataResponse,
+  UpdateParticipantRequest,
   UpdateRoomMetadataRequest,
+  UpdateSubscriptionsRequest,
+  UpdateSubscriptionsResponse,
 } from '@livekit/protocol';
 import type { VideoGrant } from '../../src/auth/token.js';
 import type { RoomRecord } from '../../src/records.js';
+import type { ParticipantPermission } from '../media/participant.js';
 import type { RoomServiceBackend } from './backend.js';
 import type { EncodableMessage, MessageClass } from './codec.js';
 import { TwirpError } from './errors.js';
-import { participantMessage, roomMessage } from './livekit-messages.js';
+import { participantMessage, roomApiData, roomMessage, trackMessage } from './livekit-messages.js';
 
 /** The grant a call needs, and for roomAdmin the room it must name. */
 export interface RequiredGrant {
   grant: keyof VideoGrant;
   room?: string;
+  /** The destinationRoom the grant must name too (MoveParticipant, ForwardParticipant). */
+  destinationRoom?: string;
 }
 
 /** Limits a method checks its request against. */
@@ -63,6 +77,50 @@ function checkMetadata(metadata: string, limits: MethodLimits): void {
       { argument: 'metadata' },
     );
   }
+}
+
+// LiveKit's attributes limit (limit.max_attributes_size): keys and values together.
+const MAX_ATTRIBUTES_BYTES = 64_000;
+// LiveKit's limit.max_participant_name_length.
+const MAX_NAME_LENGTH = 256;
+
+function checkParticipantUpdate(req: UpdateParticipantRequest, limits: MethodLimits): void {
+  if (req.name.length > MAX_NAME_LENGTH) {
+    throw new TwirpError('invalid_argument', `name is longer than ${MAX_NAME_LENGTH} characters`, {
+      argument: 'name',
+    });
+  }
+  checkMetadata(req.metadata, limits);
+  let bytes = 0;
+  for (const [key, value] of Object.entries(req.attributes)) bytes += Buffer.byteLength(key + value);
+  if (bytes > MAX_ATTRIBUTES_BYTES) {
+    throw new TwirpError(
+      'invalid_argument',
+      `attributes are ${bytes} bytes: at most ${MAX_ATTRIBUTES_BYTES}`,
+      {
+        argument: 'attributes',
+      },
+    );
+  }
+}
+
+// LiveKit's ParticipantPermission replaces the participant's as a whole; what we do not model is dropped.
+function permissionOf(message: PermissionMessage): ParticipantPermission {
+  return {
+    canPublish: message.canPublish,
+    canSubscribe: message.canSubscribe,
+    canPublishData: message.canPublishData,
+    canUpdateMetadata: message.canUpdateMetadata,
+    hidden: message.hidden,
+  };
+}
+
+function moveChecks(req: { room: string; identity: string; destinationRoom: string }): void {
+  required(req.room, 'room');
+  required(req.identity, 'identity');
+  required(req.destinationRoom, 'destination_room');
+  if (req.room === req.destinationRoom)
+    throw new TwirpError('invalid_argument', 'destination room cannot be the same as source room');
 }
 
 function method<Req>(spec: MethodSpec<Req>): MethodSpec<unknown> {
@@ -143,6 +201,92 @@ export const ROOM_SERVICE_METHODS: Record<string, MethodSpec<unknown>> = {
     async call(backend, req, limits) {
       checkMetadata(req.metadata, limits);
       return withNode(await backend.updateRoomMetadata(required(req.room, 'room'), req.metadata));
+    },
+  }),
+
+  MutePublishedTrack: method({
+    request: MuteRoomTrackRequest,
+    grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
+    async call(backend, req) {
+      const track = await backend.mutePublishedTrack(
+        required(req.room, 'room'),
+        required(req.identity, 'identity'),
+        required(req.trackSid, 'track_sid'),
+        req.muted,
+      );
+      return { message: new MuteRoomTrackResponse({ track: trackMessage(track) }) };
+    },
+  }),
+
+  UpdateParticipant: method({
+    request: UpdateParticipantRequest,
+    grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
+    async call(backend, req, limits) {
+      checkParticipantUpdate(req, limits);
+      // As LiveKit: an empty name or metadata leaves it as it is; an empty attribute value deletes that key.
+      const view = await backend.updateParticipant(
+        required(req.room, 'room'),
+        required(req.identity, 'identity'),
+        {
+          name: req.name || undefined,
+          metadata: req.metadata || undefined,
+          attributes: Object.keys(req.attributes).length > 0 ? { ...req.attributes } : undefined,
+          permission: req.permission ? permissionOf(req.permission) : undefined,
+        },
+      );
+      return { message: participantMessage(view) };
+    },
+  }),
+
+  UpdateSubscriptions: method({
+    request: UpdateSubscriptionsRequest,
+    grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
+    async call(backend, req) {
+      const sids = [...new Set([...req.trackSids, ...req.participantTracks.flatMap((p) => p.trackSids)])];
+      await backend.updateSubscriptions(
+        required(req.room, 'room'),
+        required(req.identity, 'identity'),
+        sids,
+        req.subscribe,
+      );
+      return { message: new UpdateSubscriptionsResponse() };
+    },
+  }),
+
+  SendData: method({
+    request: SendDataRequest,
+    grant: (req) => ({ grant: 'roomAdmin', room: req.room }),
+    async call(backend, req) {
+      const room = required(req.room, 'room');
+      // LiveKit's rule: a nonce is absent or a 128-bit UUID.
+      if (req.nonce.length !== 0 && req.nonce.length !== 16) {
+        throw new TwirpError(
+          'invalid_argument',
+          `nonce should be 16-bytes or not present, got: ${req.nonce.length} bytes`,
+        );
+      }
+      await backend.sendData(room, roomApiData(req));
+      return { message: new SendDataResponse() };
+    },
+  }),
+
+  MoveParticipant: method({
+    request: MoveParticipantRequest,
+    grant: (req) => ({ grant: 'roomAdmin', room: req.room, destinationRoom: req.destinationRoom }),
+    async call(backend, req) {
+      moveChecks(req);
+      await backend.moveParticipant(req.room, req.identity, req.destinationRoom);
+      return { message: new MoveParticipantResponse() };
+    },
+  }),
+
+  ForwardParticipant: method({
+    request: ForwardParticipantRequest,
+    grant: (req) => ({ grant: 'roomAdmin', room: req.room, destinationRoom: req.destinationRoom }),
+    async call(backend, req) {
+      moveChecks(req);
+      await backend.forwardParticipant(req.room, req.identity, req.destinationRoom);
+      throw new TwirpError('unimplemented', 'ForwardParticipant is not supported');
     },
   }),
 };

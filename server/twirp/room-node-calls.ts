@@ -1,11 +1,18 @@
 import type { types } from 'mediasoup';
+import { createToken } from '../../src/auth/token.js';
 import { LkcError } from '../../src/errors.js';
 import type { RoomRecord } from '../../src/records.js';
-import type { Participant } from '../media/participant.js';
+import type { Participant, RoomMove } from '../media/participant.js';
 import type { Room } from '../media/room.js';
 import type { RoomHost } from '../media/room-host.js';
 import { trackOf } from '../media/track.js';
-import type { CreateRoomParams, ParticipantView, TrackView } from './backend.js';
+import type {
+  CreateRoomParams,
+  ParticipantChanges,
+  ParticipantView,
+  RoomApiData,
+  TrackView,
+} from './backend.js';
 
 /**
  * What the node hosting a room does for the Room API: the calls that reach it over the bus (or directly when the
@@ -19,6 +26,28 @@ export interface RoomNodeCalls {
   get_participant: (params: { room: string; identity: string }) => Promise<ParticipantView>;
   remove_participant: (params: { room: string; identity: string }) => Promise<void>;
   update_metadata: (params: { room: string; metadata: string }) => Promise<RoomRecord>;
+  mute_track: (params: {
+    room: string;
+    identity: string;
+    track_sid: string;
+    muted: boolean;
+  }) => Promise<TrackView>;
+  update_participant: (
+    params: { room: string; identity: string } & ParticipantChanges,
+  ) => Promise<ParticipantView>;
+  update_subscriptions: (params: {
+    room: string;
+    identity: string;
+    track_sids: string[];
+    subscribe: boolean;
+  }) => Promise<void>;
+  send_data: (params: { room: string } & RoomApiData) => Promise<void>;
+  /** `destination`: the destination room's record when it is open somewhere, else its name only. */
+  move_participant: (params: {
+    room: string;
+    identity: string;
+    destination: RoomMove['room'];
+  }) => Promise<void>;
 }
 
 export type RoomNodeCall = keyof RoomNodeCalls;
@@ -45,6 +74,9 @@ function participantView(participant: Participant, region: string): ParticipantV
     is_publisher: participant.isPublisher,
     region,
     tracks: [...participant.producers.values()].map(trackView),
+    attributes: { ...participant.attributes },
+    permission: { ...participant.permission },
+    version: participant.version,
   };
 }
 
@@ -62,10 +94,30 @@ function participantOf(room: Room, identity: string): Participant {
   return participant;
 }
 
+/** Its session's Room API handle: a participant of our own protocol has none. */
+function controlOf(participant: Participant, why: string) {
+  const control = participant.control;
+  if (!control) {
+    throw new LkcError(
+      'FAILED_PRECONDITION',
+      `participant ${participant.identity} is connected with lk-cluster's own protocol: ${why}`,
+    );
+  }
+  return control;
+}
+
+/** Who signs the tokens the node hands out (a moved participant's): the first configured key, as LiveKit does. */
+function signingKey(keys: Record<string, string>): { apiKey: string; apiSecret: string } {
+  const [entry] = Object.entries(keys);
+  if (!entry) throw new LkcError('INTERNAL', 'no API key is configured to sign a token with');
+  return { apiKey: entry[0], apiSecret: entry[1] };
+}
+
 /** The Room API calls as this node runs them on the rooms it hosts. */
 export function roomNodeCalls(
   host: RoomHost,
   records: { putRoom(record: RoomRecord): Promise<void> },
+  keys: Record<string, string> = {},
 ): RoomNodeCalls {
   return {
     async create(params) {
@@ -106,6 +158,61 @@ export function roomNodeCalls(
       const record = open.record(host.id);
       await records.putRoom(record);
       return record;
+    },
+
+    async mute_track({ room, identity, track_sid, muted }) {
+      const open = openRoom(host, room);
+      return trackView(await open.setTrackMuted(participantOf(open, identity), track_sid, muted));
+    },
+
+    async update_participant({ room, identity, name, metadata, attributes, permission }) {
+      const open = openRoom(host, room);
+      const participant = participantOf(open, identity);
+      open.updateParticipant(participant, { name, metadata, attributes, permission });
+      return participantView(participant, host.region);
+    },
+
+    async update_subscriptions({ room, identity, track_sids, subscribe }) {
+      const participant = participantOf(openRoom(host, room), identity);
+      await controlOf(participant, 'its client chooses its own subscriptions').updateSubscriptions(
+        track_sids,
+        subscribe,
+      );
+    },
+
+    async send_data({ room, packet_b64, reliable, destination_identities, destination_sids }) {
+      const open = openRoom(host, room);
+      const destinations = new Set(destination_identities);
+      if (destination_sids.length > 0) {
+        const sids = new Set(destination_sids);
+        for (const participant of open.participants.values())
+          if (sids.has(participant.sid)) destinations.add(participant.identity);
+        // Sids that name nobody here: nobody gets it (an empty list would mean everyone).
+        if (destinations.size === 0) return;
+      }
+      open.sendData({ destinations: [...destinations], reliable, packet: Buffer.from(packet_b64, 'base64') });
+    },
+
+    async move_participant({ room, identity, destination }) {
+      const participant = participantOf(openRoom(host, room), identity);
+      const control = controlOf(participant, 'its client cannot follow a move');
+      const { permission } = participant;
+      const token = await createToken({
+        ...signingKey(keys),
+        identity: participant.identity,
+        name: participant.name || undefined,
+        metadata: participant.metadata || undefined,
+        grant: {
+          roomJoin: true,
+          room: destination.name,
+          canPublish: permission.canPublish,
+          canSubscribe: permission.canSubscribe,
+          canPublishData: permission.canPublishData,
+          canUpdateOwnMetadata: permission.canUpdateMetadata,
+          hidden: permission.hidden,
+        },
+      });
+      control.moveTo({ room: destination, token });
     },
   };
 }

@@ -33,7 +33,7 @@ export function addRoomServiceRoutes({
   logger,
 }: RoomServiceDeps): RoomCallClient {
   const log = logger.child({ component: 'room-api' });
-  const local = roomNodeCalls(host, router);
+  const local = roomNodeCalls(host, router, keys);
   serveRoomCalls(bus, local, log);
   const remote = new RoomCallClient(bus);
   const server = new RoomServiceServer({

@@ -63,6 +63,16 @@ function authorize(claims: TokenClaims, required: RequiredGrant): void {
       `permissions denied: the token's ${required.grant} grant is for ${holder}, not "${required.room}"`,
     );
   }
+  if (
+    required.destinationRoom !== undefined &&
+    (claims.video.destinationRoom ?? '') !== required.destinationRoom
+  ) {
+    const holder = claims.video.destinationRoom ? `"${claims.video.destinationRoom}"` : 'none';
+    throw new TwirpError(
+      'unauthenticated',
+      `permissions denied: the token's destinationRoom is ${holder}, not "${required.destinationRoom}"`,
+    );
+  }
 }
 
 /**

@@ -10,6 +10,8 @@ export interface VideoGrant {
   roomRecord?: boolean;
   /** The room the grant is for (roomJoin, roomAdmin). */
   room?: string;
+  /** The room a roomAdmin grant may move or forward participants to (MoveParticipant, ForwardParticipant). */
+  destinationRoom?: string;
   canPublish?: boolean;
   canSubscribe?: boolean;
   canPublishData?: boolean;

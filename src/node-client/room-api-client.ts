@@ -1,10 +1,18 @@
 import {
   CreateRoomRequest,
+  DataPacket_Kind,
   DeleteRoomRequest,
   ListParticipantsRequest,
   ListParticipantsResponse,
-  type ParticipantInfo,
+  MoveParticipantRequest,
+  MuteRoomTrackRequest,
+  MuteRoomTrackResponse,
+  ParticipantInfo,
+  ParticipantPermission,
   Room,
+  SendDataRequest,
+  type TrackInfo,
+  UpdateParticipantRequest,
 } from '@livekit/protocol';
 import { createToken, type VideoGrant } from '../auth/token.js';
 import { type ErrorCode, LkcError } from '../errors.js';
@@ -30,6 +38,29 @@ export interface CreateRoomOptions {
   nodeId?: string;
 }
 
+/** What `updateParticipant` changes; an absent field stays as it is. */
+export interface ParticipantUpdate {
+  name?: string;
+  metadata?: string;
+  /** An empty value deletes the attribute. */
+  attributes?: Record<string, string>;
+  /** Flags to change in the participant's current permission; the rest are kept. */
+  permission?: Partial<
+    Pick<
+      ParticipantPermission,
+      'canPublish' | 'canSubscribe' | 'canPublishData' | 'canUpdateMetadata' | 'hidden'
+    >
+  >;
+}
+
+export interface SendDataOptions {
+  topic?: string;
+  /** Identities to send to; none: everyone in the room. */
+  to?: string[];
+  /** LiveKit's LOSSY kind instead of RELIABLE. */
+  lossy?: boolean;
+}
+
 /** A room as CreateRoom answers it, and the node it is on. */
 export interface CreatedRoom {
   room: Room;
@@ -49,6 +80,8 @@ const LKC_CODE: Record<string, ErrorCode> = {
   malformed: 'BAD_INPUT',
   already_exists: 'ALREADY_EXISTS',
   resource_exhausted: 'RESOURCE_EXHAUSTED',
+  failed_precondition: 'FAILED_PRECONDITION',
+  unimplemented: 'UNIMPLEMENTED',
   unavailable: 'UNAVAILABLE',
 };
 
@@ -91,6 +124,70 @@ export class RoomApiClient {
       room,
     });
     return ListParticipantsResponse.fromJson(json as never, { ignoreUnknownFields: true }).participants;
+  }
+
+  /** Mutes (or unmutes) a published track; its client is told and everyone sees it muted. */
+  async mutePublishedTrack(
+    room: string,
+    identity: string,
+    trackSid: string,
+    muted: boolean,
+  ): Promise<TrackInfo> {
+    const body = new MuteRoomTrackRequest({ room, identity, trackSid, muted }).toJson();
+    const { json } = await this.call('MutePublishedTrack', body, { roomAdmin: true, room });
+    const track = MuteRoomTrackResponse.fromJson(json as never, { ignoreUnknownFields: true }).track;
+    if (!track) throw new LkcError('INTERNAL', 'MutePublishedTrack answered no track');
+    return track;
+  }
+
+  /**
+   * Changes a participant's name, metadata, attributes or permission. LiveKit replaces a permission as a whole,
+   * so a partial one is completed from the participant's current permission first.
+   */
+  async updateParticipant(
+    room: string,
+    identity: string,
+    update: ParticipantUpdate,
+  ): Promise<ParticipantInfo> {
+    const request = new UpdateParticipantRequest({
+      room,
+      identity,
+      name: update.name ?? '',
+      metadata: update.metadata ?? '',
+      attributes: update.attributes ?? {},
+    });
+    if (update.permission && Object.keys(update.permission).length > 0) {
+      const current = await this.getParticipant(room, identity);
+      request.permission = new ParticipantPermission({
+        ...(current.permission ?? new ParticipantPermission()),
+        ...update.permission,
+      });
+    }
+    const { json } = await this.call('UpdateParticipant', request.toJson(), { roomAdmin: true, room });
+    return ParticipantInfo.fromJson(json as never, { ignoreUnknownFields: true });
+  }
+
+  async getParticipant(room: string, identity: string): Promise<ParticipantInfo> {
+    const { json } = await this.call('GetParticipant', { room, identity }, { roomAdmin: true, room });
+    return ParticipantInfo.fromJson(json as never, { ignoreUnknownFields: true });
+  }
+
+  /** Sends a data message from the server (no sender) to the room, or to the identities in `to`. */
+  async sendData(room: string, data: Uint8Array, options: SendDataOptions = {}): Promise<void> {
+    const body = new SendDataRequest({
+      room,
+      data,
+      kind: options.lossy ? DataPacket_Kind.LOSSY : DataPacket_Kind.RELIABLE,
+      destinationIdentities: options.to ?? [],
+      topic: options.topic,
+    }).toJson();
+    await this.call('SendData', body, { roomAdmin: true, room });
+  }
+
+  /** Moves a participant to another room (on any node); its client rejoins there. */
+  async moveParticipant(room: string, identity: string, destinationRoom: string): Promise<void> {
+    const body = new MoveParticipantRequest({ room, identity, destinationRoom }).toJson();
+    await this.call('MoveParticipant', body, { roomAdmin: true, room, destinationRoom });
   }
 
   private async call(method: string, body: unknown, grant: VideoGrant): Promise<Omit<NodeAnswer, 'status'>> {

@@ -1,0 +1,40 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { nameArg } from '../../cli/names.js';
+import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
+import { checkName } from '../../src/names.js';
+
+export default class RoomMoveParticipant extends BaseCommand<typeof RoomMoveParticipant> {
+  static override description =
+    'Move a participant to another room through the Room API (LiveKit’s MoveParticipant): its LiveKit client rejoins into that room, on whichever node hosts it';
+
+  static override examples = [
+    {
+      command: '<%= config.bin %> room move-participant lobby alice --to standup',
+      description: 'alice leaves lobby and joins standup',
+    },
+  ];
+
+  static override args = {
+    room: nameArg('a room name', 'the room the participant is in'),
+    identity: Args.string({ description: 'the participant’s identity', required: true }),
+  };
+
+  static override flags = {
+    ...roomApiFlags,
+    to: Flags.string({
+      description: 'the room to move it to',
+      required: true,
+      parse: async (value) => checkName(value, 'a room name'),
+    }),
+  };
+
+  public async run(): Promise<{ identity: string; from: string; to: string }> {
+    const { room, identity } = this.args;
+    const { to } = this.flags;
+    const client = roomApiClient(await this.loadConfig(), this.flags.url);
+    await client.moveParticipant(room, identity, to);
+    this.log(`moved ${identity} from room ${room} to room ${to}`);
+    return { identity, from: room, to };
+  }
+}
