@@ -159,10 +159,16 @@ describe('webhooks from a 3-node cluster', () => {
       await until('track_published p2 AUDIO');
       await rtc.localParticipant!.unpublishTrack(publication.sid!);
       await until('track_unpublished p2 AUDIO');
+      // Published again and still published when p2 leaves: its track is unpublished before it leaves.
+      await rtc.localParticipant!.publishTrack(
+        track,
+        new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
+      );
+      await until('track_published p2 AUDIO', 2);
+      await rtc.disconnect();
     } finally {
       clearInterval(frames);
     }
-    await rtc.disconnect();
     await until('participant_left p2');
     p1.send({ case: 'leave', value: {} as never });
     await until('participant_left p1');
@@ -181,6 +187,8 @@ describe('webhooks from a 3-node cluster', () => {
       'participant_joined p2',
       'track_published p2 AUDIO',
       'track_unpublished p2 AUDIO',
+      'track_published p2 AUDIO',
+      'track_unpublished p2 AUDIO',
       'participant_left p2',
       'participant_left p1',
       'participant_joined p3',
@@ -197,8 +205,10 @@ describe('webhooks from a 3-node cluster', () => {
     }
     const [published, unpublished] = [events[3]!, events[4]!];
     assert.ok(published.track?.sid && published.track.sid === unpublished.track?.sid);
-    assert.equal(events[5]!.participant?.state, ParticipantInfo_State.DISCONNECTED);
-    assert.equal(events[1]!.participant?.sid, events[6]!.participant?.sid);
+    assert.notEqual(events[5]!.track?.sid, published.track?.sid, 'a second publication is a new track');
+    assert.equal(events[5]!.track?.sid, events[6]!.track?.sid);
+    assert.equal(events[7]!.participant?.state, ParticipantInfo_State.DISCONNECTED);
+    assert.equal(events[1]!.participant?.sid, events[8]!.participant?.sid);
     assert.equal(events.at(-1)!.roomEndReason, RoomEndReason.ROOM_END_API_DELETE);
     for (const request of good.requests) {
       assert.equal(request.headers['content-type'], 'application/webhook+json');
