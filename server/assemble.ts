@@ -25,9 +25,13 @@ import { startRelay } from './relay/relay-service.js';
 import { addSignalling, type Signalling } from './signal/rtc-service.js';
 import type { RoomCallClient } from './twirp/bus-calls.js';
 import { addRoomServiceRoutes } from './twirp/room-service-routes.js';
+import { watchRoomWebhooks } from './webhooks/room-webhooks.js';
+import { WebhookQueue } from './webhooks/webhook-queue.js';
 
 // A store that stops answering fails calls quickly: the node keeps serving its rooms meanwhile.
 const STORE_COMMAND_TIMEOUT_MS = 2000;
+// A stopping node gives its last webhooks (room_finished of the rooms it closed) this long to go out.
+const WEBHOOK_FLUSH_MS = 2000;
 
 /** A node put together but not started: `start()` connects it to the cluster and makes it serve. */
 export interface AssembledNode {
@@ -72,6 +76,8 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
   let roomApi: RoomCallClient | undefined;
   let watcher: DeadNodeWatcher | undefined;
   let stopWatchingStore: (() => void) | undefined;
+  let webhooks: WebhookQueue | undefined;
+  let stopWebhooks: (() => void) | undefined;
   const shuttingDown = `node ${id} is shutting down`;
   // Whatever part a failed start never made is skipped.
   node.closeWith([
@@ -89,6 +95,13 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       run: () => {
         stopWatchingStore?.();
         return router?.close();
+      },
+    },
+    {
+      what: 'flushing webhooks',
+      run: () => {
+        stopWebhooks?.();
+        return webhooks?.close(WEBHOOK_FLUSH_MS);
       },
     },
     { what: 'closing workers', run: () => pool.close() },
@@ -112,6 +125,24 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       },
     });
     rooms = new RoomRegistry(id, pool, router, config.room, node.rtcListen, metrics, log);
+    if (config.webhook) {
+      const { api_key: apiKey, urls } = config.webhook;
+      // The config check made sure the key is one of `keys`.
+      const apiSecret = config.keys[apiKey] ?? '';
+      webhooks = new WebhookQueue({
+        urls,
+        apiKey,
+        apiSecret,
+        metrics,
+        log: log.child({ service: 'webhook' }),
+      });
+      stopWebhooks = watchRoomWebhooks({
+        rooms,
+        queue: webhooks,
+        region: config.region,
+        shuttingDown: () => node.state === 'shutting_down',
+      });
+    }
     const sampler = new StatsSampler(rooms, pool, metrics);
     lease = new NodeLease({
       nodeId: id,

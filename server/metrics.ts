@@ -25,6 +25,10 @@ export class NodeMetrics {
   readonly cpuLoad: Gauge;
   readonly bytesInPerSec: Gauge;
   readonly bytesOutPerSec: Gauge;
+  readonly webhookEvents: Counter<'event' | 'outcome'>;
+  readonly webhookQueueLength: Gauge;
+  readonly webhookRetries: Counter;
+  readonly webhookSendSeconds: Histogram<'result'>;
 
   constructor(source: MetricsSource, labels: { node_id: string; region: string }) {
     const registers = [this.registry];
@@ -103,6 +107,29 @@ export class NodeMetrics {
     this.bytesOutPerSec = new Gauge({
       name: 'lkc_bytes_out_per_second',
       help: 'Media bytes sent per second',
+      registers,
+    });
+    this.webhookEvents = new Counter({
+      name: 'lkc_webhook_events_total',
+      help: 'Webhook deliveries (one per event and URL) by event and outcome: sent (answered 2xx), failed (gave up after retrying), dropped (the queue was full or the node stopped first)',
+      labelNames: ['event', 'outcome'],
+      registers,
+    });
+    this.webhookQueueLength = new Gauge({
+      name: 'lkc_webhook_queue_length',
+      help: 'Webhook deliveries waiting to be sent or being retried on this node',
+      registers,
+    });
+    this.webhookRetries = new Counter({
+      name: 'lkc_webhook_retries_total',
+      help: 'Webhook requests that failed (an error status, no answer in time, no connection) and were tried again',
+      registers,
+    });
+    this.webhookSendSeconds = new Histogram({
+      name: 'lkc_webhook_send_duration_seconds',
+      help: 'Time of one webhook request, by result (ok: 2xx, error: another status, a timeout or no connection)',
+      labelNames: ['result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
   }

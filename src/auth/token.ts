@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { LkcError } from '../errors.js';
 
@@ -45,6 +46,8 @@ export interface CreateTokenOptions {
   ttlSeconds?: number;
   /** Epoch seconds before which the token is refused. */
   notBefore?: number;
+  /** The base64 SHA-256 of a request body the token vouches for (LiveKit's webhooks). */
+  sha256?: string;
 }
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 6 * 60 * 60;
@@ -60,6 +63,7 @@ export async function createToken(options: CreateTokenOptions): Promise<string> 
   const payload: Record<string, unknown> = { video: options.grant };
   if (options.name !== undefined) payload.name = options.name;
   if (options.metadata !== undefined) payload.metadata = options.metadata;
+  if (options.sha256 !== undefined) payload.sha256 = options.sha256;
   const jwt = new SignJWT(payload)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(options.apiKey)
@@ -67,6 +71,18 @@ export async function createToken(options: CreateTokenOptions): Promise<string> 
     .setExpirationTime(now + (options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS));
   if (identity) jwt.setSubject(identity).setJti(identity);
   return jwt.sign(encoder.encode(options.apiSecret));
+}
+
+/** LiveKit signs a webhook for 5 minutes, which also covers its retries. */
+const WEBHOOK_TOKEN_TTL_SECONDS = 5 * 60;
+
+/**
+ * The `Authorization` header of a webhook request as LiveKit's server sends it: a token from the webhook's API key
+ * (no grant, no identity) whose `sha256` claim is the base64 SHA-256 of `body`, which `WebhookReceiver` checks.
+ */
+export function createWebhookToken(apiKey: string, apiSecret: string, body: string): Promise<string> {
+  const sha256 = createHash('sha256').update(body, 'utf8').digest('base64');
+  return createToken({ apiKey, apiSecret, grant: {}, sha256, ttlSeconds: WEBHOOK_TOKEN_TTL_SECONDS });
 }
 
 function refuse(message: string, cause?: unknown): LkcError {

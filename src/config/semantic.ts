@@ -35,6 +35,7 @@ export function checkSemantics(data: Obj): SemanticProblem[] {
 
   checkKeys(data.keys, error);
   checkRedis(data.redis, error);
+  checkWebhook(data.webhook, data.keys, error);
 
   const selector = isObj(data.node_selector) ? data.node_selector : {};
   const limitRule = 'a node is eligible only below it';
@@ -128,6 +129,55 @@ function checkKeys(keys: unknown, error: (path: PathSegments, message: string) =
         `the secret of API key '${apiKey}' is shorter than ${MIN_SECRET_LENGTH} characters; use a longer one (e.g. openssl rand -base64 33)`,
       );
     }
+  }
+}
+
+function checkWebhook(
+  webhook: unknown,
+  keys: unknown,
+  error: (path: PathSegments, message: string) => void,
+): void {
+  if (!isObj(webhook)) return;
+  const apiKey = webhook.api_key;
+  if (typeof apiKey === 'string' && apiKey !== '') {
+    const known = isObj(keys) ? Object.keys(keys) : [];
+    if (!known.includes(apiKey)) {
+      const near = didYouMean(apiKey, known, 2);
+      const advice = near
+        ? `did you mean '${near}'?`
+        : known.length > 0
+          ? `known keys: ${known.join(', ')}`
+          : 'add it to keys';
+      error(
+        ['webhook', 'api_key'],
+        `webhook.api_key '${apiKey}' is not one of keys: webhooks are signed with its secret; ${advice}`,
+      );
+    }
+  }
+  const urls = webhook.urls;
+  if (!Array.isArray(urls)) return;
+  if (urls.length === 0) {
+    error(
+      ['webhook', 'urls'],
+      'webhook.urls is empty: list at least one URL, or remove webhook to send none',
+    );
+  }
+  urls.forEach((url, index) => {
+    if (typeof url === 'string' && url !== '' && !isHttpUrl(url)) {
+      error(
+        ['webhook', 'urls', index],
+        'each of webhook.urls must be an http:// or https:// URL (e.g. https://backend.example.com/livekit/webhook)',
+      );
+    }
+  });
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
   }
 }
 

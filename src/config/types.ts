@@ -80,6 +80,14 @@ export interface LoggingConfig {
   json: boolean;
 }
 
+/** Where the node POSTs LiveKit's webhooks, and which API key signs them. */
+export interface WebhookConfig {
+  /** One of `keys`: its secret signs each request's JWT. */
+  api_key: string;
+  /** http(s) URLs; each gets every event. */
+  urls: string[];
+}
+
 /** A loaded, validated config with every default filled in. */
 export interface Config {
   port: number;
@@ -94,4 +102,6 @@ export interface Config {
   rtc: RtcConfig;
   node_stats: NodeStatsConfig;
   logging: LoggingConfig;
+  /** Absent: no webhooks are sent. */
+  webhook?: WebhookConfig;
 }

@@ -188,6 +188,45 @@ describe('validateConfigText', () => {
     assert.deepEqual(sentinel.errors.map(where), ['2:25 redis.sentinel_master_name']);
   });
 
+  it('takes a webhook signed by one of keys, to http(s) URLs', () => {
+    const keys = 'keys:\n  APIkey1: 0123456789abcdef0123456789abcdef\n';
+    const good = validateConfigText(
+      `${keys}webhook:\n  api_key: APIkey1\n  urls:\n    - https://backend.example.com/hook\n    - http://10.0.0.5:8080/lk\n`,
+      'x.yaml',
+    );
+    assert.deepEqual(good.errors.map(formatProblem), []);
+    assert.deepEqual(good.config!.webhook, {
+      api_key: 'APIkey1',
+      urls: ['https://backend.example.com/hook', 'http://10.0.0.5:8080/lk'],
+    });
+    assert.equal(validateConfigText(keys, 'x.yaml').config!.webhook, undefined);
+
+    const wrongKey = validateConfigText(
+      `${keys}webhook:\n  api_key: APIkey2\n  urls: [https://a.example.com/]\n`,
+      'x.yaml',
+    );
+    assert.deepEqual(wrongKey.errors.map(where), ['4:12 webhook.api_key']);
+    assert.equal(
+      formatProblem(wrongKey.errors[0]!),
+      "x.yaml:4:12: webhook.api_key 'APIkey2' is not one of keys: webhooks are signed with its secret; did you mean 'APIkey1'? (at webhook.api_key)",
+    );
+
+    const badUrls = validateConfigText(
+      `${keys}webhook:\n  api_key: APIkey1\n  urls:\n    - ftp://a.example.com/\n    - not a url\n`,
+      'x.yaml',
+    );
+    assert.deepEqual(badUrls.errors.map(where), ['6:7 webhook.urls[0]', '7:7 webhook.urls[1]']);
+    assert.match(badUrls.errors[0]!.message, /must be an http:\/\/ or https:\/\/ URL/);
+
+    const empty = validateConfigText(`${keys}webhook:\n  api_key: APIkey1\n  urls: []\n`, 'x.yaml');
+    assert.deepEqual(empty.errors.map(where), ['5:9 webhook.urls']);
+    assert.match(empty.errors[0]!.message, /webhook.urls is empty/);
+
+    const missing = validateConfigText(`${keys}webhook:\n  api_key: APIkey1\n`, 'x.yaml');
+    assert.deepEqual(missing.errors.map(where), ['4:3 webhook.urls']);
+    assert.match(missing.errors[0]!.message, /^missing key 'urls'/);
+  });
+
   it('formats a problem as FILE:LINE:COL: message (at path)', () => {
     const problem: ConfigProblem = {
       file: 'a.yaml',
