@@ -61,6 +61,28 @@ function regionState(nodes: DashboardNode[]): string {
   return 'serving';
 }
 
+/** The map's shape (viewBox units per unit of height), as the page lays it out. */
+const ASPECT = 720 / 280;
+
+/**
+ * The part of the world the regions are in, with a margin, at least 150 degrees wide, in the map's
+ * shape: the regions spread over the map instead of huddling in one corner of the world.
+ */
+function fit(points: Array<[number, number]>): { x: number; y: number; width: number; height: number } {
+  if (points.length === 0) return { x: 0, y: 20, width: 720, height: 280 };
+  const xs = points.map(([x]) => x);
+  const ys = points.map(([, y]) => y);
+  const cx = (Math.min(...xs) + Math.max(...xs)) / 2;
+  const cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+  let width = Math.max(300, (Math.max(...xs) - Math.min(...xs)) * 1.6);
+  let height = Math.max(width / ASPECT, (Math.max(...ys) - Math.min(...ys)) * 1.6);
+  width = Math.min(720, Math.max(width, height * ASPECT));
+  height = Math.min(360, width / ASPECT);
+  const x = Math.min(720 - width, Math.max(0, cx - width / 2));
+  const y = Math.min(360 - height, Math.max(0, cy - height / 2));
+  return { x, y, width, height };
+}
+
 /** Draws the world outline once and the regions with their nodes on every snapshot. */
 export class RegionMap {
   private readonly layer: SVGGElement;
@@ -86,6 +108,10 @@ export class RegionMap {
   render(regions: DashboardRegion[], nodes: DashboardNode[]): void {
     this.layer.replaceChildren();
     const placed = regions.filter((region) => region.lat !== undefined && region.lon !== undefined);
+    const view = fit(placed.map((region) => project(region.lon!, region.lat!)));
+    this.root.setAttribute('viewBox', `${view.x} ${view.y} ${view.width} ${view.height}`);
+    // Sizes in viewBox units: keep dots and labels the same size on screen however far the map zooms.
+    const unit = view.width / 720;
     for (const region of placed) {
       const members = nodes.filter((node) => node.region === region.name);
       const [x, y] = project(region.lon!, region.lat!);
@@ -94,23 +120,37 @@ export class RegionMap {
         'data-region': region.name,
         'data-nodes': members.length,
       });
-      group.append(svg('circle', { cx: x, cy: y, r: members.length > 0 ? 5 + members.length * 1.5 : 4 }));
+      const ring = (members.length > 0 ? 8 + members.length * 2 : 6) * unit;
+      group.append(svg('circle', { cx: x, cy: y, r: ring }));
       // One small dot per node around the region, coloured by its own state.
       members.forEach((node, i) => {
         const angle = (i / Math.max(members.length, 1)) * Math.PI * 2 - Math.PI / 2;
-        const r = 10 + members.length * 1.5;
+        const r = ring + 4 * unit;
         group.append(
           svg('circle', {
             cx: (x + Math.cos(angle) * r).toFixed(1),
             cy: (y + Math.sin(angle) * r).toFixed(1),
-            r: 3.5,
+            r: 4 * unit,
             class: `node-dot state-${node.alive ? node.state : 'dead'}`,
           }),
         );
       });
       const rooms = members.reduce((sum, node) => sum + node.rooms, 0);
       const label = `${region.name} · ${members.length} node${members.length === 1 ? '' : 's'}, ${rooms} room${rooms === 1 ? '' : 's'}`;
-      group.append(svg('text', { x: x + 8, y: y - 12 - members.length * 1.5, class: 'region-label' }, label));
+      group.append(
+        svg(
+          'text',
+          {
+            x,
+            y: y + ring + 18 * unit,
+            'text-anchor': 'middle',
+            'font-size': (11 * unit).toFixed(2),
+            'stroke-width': (3 * unit).toFixed(2),
+            class: 'region-label',
+          },
+          label,
+        ),
+      );
       const title = svg('title', {}, label);
       group.append(title);
       this.layer.append(group);

@@ -193,7 +193,7 @@ export function renderRoom(info: HTMLElement, body: HTMLElement, details: RoomDe
     ...details.participants.map((p) => {
       const row = el('tr');
       row.dataset.identity = p.identity;
-      const tracks = el('td');
+      const tracks = el('td', 'tracks');
       if (p.tracks.length === 0) tracks.textContent = 'none';
       for (const track of p.tracks) {
         tracks.append(

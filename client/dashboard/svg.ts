@@ -13,8 +13,8 @@ export function svg<K extends keyof SVGElementTagNameMap>(
 }
 
 /**
- * A sparkline: `values` (oldest first, at times `times`) over the last `windowMs`, scaled to 0..`max`, as a
- * polyline in a `width` x `height` box, with a dashed line at `mark` when given (e.g. the sysload limit).
+ * A sparkline: `values` (oldest first, at times `times`) over the last `windowMs` at most, scaled to 0..`max`,
+ * as a polyline in a `width` x `height` box.
  */
 export function sparkline(
   times: number[],
@@ -30,9 +30,11 @@ export function sparkline(
     preserveAspectRatio: 'none',
   });
   box.append(svg('rect', { x: 0, y: 0, width, height, class: 'spark-bg' }));
+  // A young chart spans what it has (at least 20 s), so that its first seconds are not a sliver at the edge.
+  const span = Math.min(windowMs, Math.max(20_000, now - (times[0] ?? now)));
   const points: string[] = [];
   for (let i = 0; i < values.length; i++) {
-    const x = width - ((now - times[i]!) / windowMs) * width;
+    const x = width - ((now - times[i]!) / span) * width;
     if (x < 0) continue;
     const y = height - 1 - (Math.min(values[i]!, max) / (max || 1)) * (height - 2);
     points.push(`${x.toFixed(1)},${y.toFixed(1)}`);
