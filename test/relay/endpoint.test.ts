@@ -148,13 +148,19 @@ describe('relay endpoints over the Redis router on a real redis-server', () => {
       i % 3 === 0 ? `text ${i}` : Uint8Array.from({ length: 1 + (i % 300) }, (_, j) => (i * 7 + j) & 0xff),
     );
     for (const frame of sent) session.send(frame);
-    await waitFor(() => seen.frames.length === sent.length || seen.closed(), { timeoutMs: 30_000, what: '500 echoes' });
+    await waitFor(() => seen.frames.length === sent.length || seen.closed(), {
+      timeoutMs: 30_000,
+      what: '500 echoes',
+    });
     assert.equal(seen.closed(), undefined);
     assert.deepEqual(
       seen.frames.map((frame) => (typeof frame === 'string' ? frame : [...frame])),
       sent.map((frame) => (typeof frame === 'string' ? `echo:${frame}` : [...frame].reverse())),
     );
-    assert.ok(seen.frames.every((frame, i) => typeof frame === typeof sent[i]), 'a binary frame stays binary');
+    assert.ok(
+      seen.frames.every((frame, i) => typeof frame === typeof sent[i]),
+      'a binary frame stays binary',
+    );
     session.close(CloseCode.NORMAL, 'done');
   });
 
