@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Bundles the browser join page (client/) with mediasoup-client into dist/client/, which every node serves
-// at / and /join (assets under /client/). Run by `npm run build`; `--watch` rebuilds on change.
+// at / and /join (assets under /client/), and the cluster dashboard (client/dashboard/) into
+// dist/client/dashboard/, served at /dashboard (assets under /dashboard/assets/). Run by `npm run build`;
+// `--watch` rebuilds on change.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,15 +27,35 @@ const options = {
   define: { 'process.env.NODE_ENV': '"production"' },
 };
 
-await mkdir(out, { recursive: true });
-await Promise.all(['index.html', 'style.css'].map((file) => copyFile(join(source, file), join(out, file))));
+// Plain DOM and SVG: no mediasoup-client, nothing but the page's own modules.
+const dashboard = {
+  ...options,
+  entryPoints: [join(source, 'dashboard', 'main.ts')],
+  outfile: join(out, 'dashboard', 'dashboard.js'),
+};
+
+await mkdir(join(out, 'dashboard'), { recursive: true });
+await Promise.all(
+  ['index.html', 'style.css', 'dashboard/index.html', 'dashboard/dashboard.css'].map((file) =>
+    copyFile(join(source, file), join(out, file)),
+  ),
+);
 if (process.argv.includes('--watch')) {
-  const ctx = await context(options);
-  await ctx.watch();
+  await Promise.all(
+    [options, dashboard].map(async (each) => {
+      const ctx = await context(each);
+      await ctx.watch();
+    }),
+  );
   console.log(`watching ${source}`);
 } else {
-  const result = await build({ ...options, metafile: true });
-  const bytes =
-    result.metafile.outputs[Object.keys(result.metafile.outputs).find((f) => f.endsWith('app.js'))].bytes;
-  console.log(`client: dist/client/app.js (${Math.round(bytes / 1024)} KiB)`);
+  for (const [each, name] of [
+    [options, 'app.js'],
+    [dashboard, 'dashboard.js'],
+  ]) {
+    const result = await build({ ...each, metafile: true });
+    const output = Object.keys(result.metafile.outputs).find((f) => f.endsWith(name));
+    const bytes = result.metafile.outputs[output].bytes;
+    console.log(`client: ${output} (${Math.round(bytes / 1024)} KiB)`);
+  }
 }

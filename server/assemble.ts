@@ -7,6 +7,7 @@ import { createRouter } from '../src/routing/create.js';
 import type { Router as ClusterRouter } from '../src/routing/types.js';
 import { CloseCode } from '../src/signal/close-codes.js';
 import { NodeBus } from './bus/node-bus.js';
+import { addDashboard, type Dashboard } from './dashboard/routes.js';
 import { addAdminRoutes } from './http/admin-routes.js';
 import { addHealthRoutes } from './http/health-routes.js';
 import { HttpSurface } from './http/http-surface.js';
@@ -24,6 +25,8 @@ import { StatsSampler } from './node/stats-sampler.js';
 import { startRelay } from './relay/relay-service.js';
 import { addSignalling, type Signalling } from './signal/rtc-service.js';
 import type { RoomCallClient } from './twirp/bus-calls.js';
+import { ClusterRoomBackend } from './twirp/cluster-backend.js';
+import { roomNodeCalls } from './twirp/room-node-calls.js';
 import { addRoomServiceRoutes } from './twirp/room-service-routes.js';
 import { watchRoomWebhooks } from './webhooks/room-webhooks.js';
 import { WebhookQueue } from './webhooks/webhook-queue.js';
@@ -75,6 +78,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
   let signalling: Signalling | undefined;
   let roomApi: RoomCallClient | undefined;
   let watcher: DeadNodeWatcher | undefined;
+  let dashboard: Dashboard | undefined;
   let stopWatchingStore: (() => void) | undefined;
   let webhooks: WebhookQueue | undefined;
   let stopWebhooks: (() => void) | undefined;
@@ -83,6 +87,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
   node.closeWith([
     { what: 'stopping the reports', run: () => lease?.stop() },
     { what: 'stopping the sweeper', run: () => watcher?.stop() },
+    { what: 'closing dashboards', run: () => dashboard?.close() },
     { what: 'closing rooms', bounded: true, run: () => rooms?.closeAll('the node is shutting down') },
     { what: 'closing the relay', run: () => relay?.stop(CloseCode.GOING_AWAY, shuttingDown) },
     { what: 'closing client sessions', run: () => signalling?.close() },
@@ -171,6 +176,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       bus,
       leaseTtl: config.node_stats.lease_ttl,
       log: signalLog,
+      onFrame: () => metrics.countRelayFrame(),
     });
     const roomNode = (room: string) => router!.getRoomNode(room);
     signalling = addSignalling({
@@ -181,6 +187,15 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       logger: log,
     });
     addJoinPage(http);
+    const roomService = new ClusterRoomBackend(node, router, roomNodeCalls(node, router), roomApi, log);
+    dashboard = addDashboard({
+      http,
+      self: node,
+      keys: config.keys,
+      cluster: router,
+      participants: (room) => roomService.listParticipants(room),
+      regions: config.node_selector.regions,
+    });
     await http.listen(config.port, config.bind_addresses);
     await bus.start();
 

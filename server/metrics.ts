@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { NodeState } from '../src/records.js';
+import type { NodeCounters, NodeState } from '../src/records.js';
 
 const NODE_STATES: NodeState[] = ['starting', 'serving', 'draining', 'shutting_down'];
 
@@ -29,6 +29,10 @@ export class NodeMetrics {
   readonly webhookQueueLength: Gauge;
   readonly webhookRetries: Counter;
   readonly webhookSendSeconds: Histogram<'result'>;
+  readonly joins: Counter;
+  readonly relayFrames: Counter;
+  /** The counters' running totals as plain numbers, reported in the node record (prom-client reads are async). */
+  private readonly totals: NodeCounters = { placements: 0, joins: 0, relay_frames: 0 };
 
   constructor(source: MetricsSource, labels: { node_id: string; region: string }) {
     const registers = [this.registry];
@@ -132,6 +136,33 @@ export class NodeMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
+    this.joins = new Counter({
+      name: 'lkc_participant_joins_total',
+      help: 'Participants that joined a room on this node',
+      registers,
+    });
+    this.relayFrames = new Counter({
+      name: 'lkc_relay_frames_total',
+      help: 'Signal frames this node received over the relay (bridged sessions, both roles)',
+      registers,
+    });
+  }
+
+  /** A participant joined a room here. */
+  countJoin(): void {
+    this.joins.inc();
+    this.totals.joins++;
+  }
+
+  /** A relay frame arrived over the bus. */
+  countRelayFrame(): void {
+    this.relayFrames.inc();
+    this.totals.relay_frames++;
+  }
+
+  /** Running totals since the node started (for the node record, whose readers turn them into rates). */
+  counterTotals(): NodeCounters {
+    return { ...this.totals };
   }
 
   /** Times a placement and counts its result. */
@@ -140,9 +171,11 @@ export class NodeMetrics {
     try {
       const placement = await place();
       this.placements.inc({ result: placement.claimed ? 'claimed' : 'sticky' });
+      this.totals.placements++;
       return placement;
     } catch (err) {
       this.placements.inc({ result: 'failed' });
+      this.totals.placements++;
       throw err;
     } finally {
       end();

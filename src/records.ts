@@ -21,6 +21,18 @@ export interface NodeStats {
   bytes_out_per_sec: number;
   /** Rooms claimed on this node in the last few seconds (kept by the router, not the node). */
   recent_placements?: number;
+  /**
+   * Running totals since the node started, from which a reader works out rates between two reports: placements
+   * requested through the node, participants that joined its rooms, relay frames it received over the bus.
+   */
+  counters?: NodeCounters;
+}
+
+/** Running totals a node reports; absent in the records of nodes that predate them. */
+export interface NodeCounters {
+  placements: number;
+  joins: number;
+  relay_frames: number;
 }
 
 /** What the cluster knows of one node. */

@@ -118,6 +118,7 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
       if (this.rooms.size === 0) this.emit('empty');
     });
     room.on('changed', () => void this.saveRecord(room));
+    room.on('participantJoined', () => this.metrics.countJoin());
     this.logger.info({ room: name, sid: room.sid, worker: slot.index }, 'room opened');
     await this.saveRecord(room);
     this.emit('opened', room);

@@ -70,6 +70,7 @@ export class StatsSampler {
       tracks_out: totals.tracksOut,
       bytes_in_per_sec: previous ? Math.round(bytesIn / elapsedSeconds) : 0,
       bytes_out_per_sec: previous ? Math.round(bytesOut / elapsedSeconds) : 0,
+      counters: this.metrics.counterTotals(),
     };
     this.metrics.sysload.set(stats.sysload);
     this.metrics.cpuLoad.set(stats.cpu_load);

@@ -15,6 +15,8 @@ export interface RelayServiceDeps {
   /** node_stats.lease_ttl, in seconds: bounds how long a session holds frames while the bus is down. */
   leaseTtl: number;
   log: Logger;
+  /** Told of every relay frame that arrives (the node's frame counter). */
+  onFrame?: () => void;
 }
 
 /**
@@ -29,7 +31,7 @@ export function relayHoldMs(leaseTtlSeconds: number): number {
  * The node's end of the signal bridge: it opens sessions towards room nodes for the clients whose socket landed
  * here, and answers the sessions signal nodes open here with the same session a direct client gets.
  */
-export function startRelay({ host, publish, bus, leaseTtl, log }: RelayServiceDeps): RelayEndpoint {
+export function startRelay({ host, publish, bus, leaseTtl, log, onFrame }: RelayServiceDeps): RelayEndpoint {
   const relay = new RelayEndpoint({
     nodeId: host.id,
     bus: publish,
@@ -42,7 +44,12 @@ export function startRelay({ host, publish, bus, leaseTtl, log }: RelayServiceDe
     onEvent: (event, details) => log.warn(details, `relay: ${event}`),
     hold: { ms: relayHoldMs(leaseTtl) },
   });
-  for (const type of RELAY_MESSAGE_TYPES) bus.on(type, (message) => relay.handle(message));
+  for (const type of RELAY_MESSAGE_TYPES) {
+    bus.on(type, (message) => {
+      if (type === 'relay.frame') onFrame?.();
+      relay.handle(message);
+    });
+  }
   relay.start();
   return relay;
 }
