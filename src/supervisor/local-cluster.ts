@@ -8,10 +8,10 @@ import { randomId } from '../ids.js';
 import type { NodeOverrides } from '../node-contract/overrides.js';
 import { checkRedis } from '../routing/redis-connect.js';
 import { nextFreePort, splitPortRange } from '../system/ports.js';
+import { describeEvent } from './events.js';
 import { type LocalRedis, startLocalRedis } from './local-redis.js';
 import { REQUEST_POLL_MS, removeSlotRequests, takeSlotRestarts } from './slot-requests.js';
 import { type ClusterState, readState, removeState, statePath, writeState } from './state-file.js';
-import { describeEvent } from './events.js';
 import { type NodeSpec, Supervisor } from './supervisor.js';
 
 export interface StartClusterOptions {
@@ -204,7 +204,10 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
     if (event.type === 'ready')
       progress(`node-${event.node.spec.index} ready: ${event.node.id} at ${event.node.url}`);
     // While starting, a node that fails is said to fail (and why), not only started again.
-    if (!event.node.ready && (event.type === 'exited' || event.type === 'restarting' || event.type === 'crash-loop'))
+    if (
+      !event.node.ready &&
+      (event.type === 'exited' || event.type === 'restarting' || event.type === 'crash-loop')
+    )
       progress(describeEvent(event) ?? '');
   });
 

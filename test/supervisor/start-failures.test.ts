@@ -39,7 +39,7 @@ describe('lk-cluster start when its node cannot start', () => {
     const text = `${run.stdout}${run.stderr}`;
     assert.notEqual(run.code, 0, text);
     assert.match(text, /node-1 \(ND_\w+\) is crash-looping: it failed 5 times within 10 s of starting/);
-    assert.match(text, /restarting in 0\.5 s\n[^]*restarting in 1\.0 s/, 'each restart and its backoff');
+    assert.match(text, /restarting in 0\.5 s\n[\s\S]*restarting in 1\.0 s/, 'each restart and its backoff');
     assert.match(text, /the mediasoup worker binary is missing \(\/nonexistent\/mediasoup-worker\)/);
     assert.match(run.stderr, /ND_\w+ could not start: exited with code 1/);
     assert.doesNotMatch(text, /\n\s+at /, 'no stack trace');
