@@ -194,7 +194,8 @@ describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
     // Chromium's fake microphone beeps: loud enough for the room's audio level observer.
     let seen: string[] = [];
     await waitFor(
-      async () => (seen = await events(alice.page)).some((e) => e.startsWith('speakers') && e.includes('bob')),
+      async () =>
+        (seen = await events(alice.page)).some((e) => e.startsWith('speakers') && e.includes('bob')),
       {
         timeoutMs: 15_000,
         what: () => `alice to see bob among the active speakers (alice saw: ${seen.join('; ')})${why(alice)}`,
