@@ -39,16 +39,17 @@ export type TrackMetaInit = Omit<TrackMeta, 'sid' | 'source' | 'name' | 'width' 
 
 /** The appData a producer is created with. */
 export function trackAppData(kind: types.MediaKind, init: TrackMetaInit): { track: TrackMeta } {
+  // The defaults go last: a field given as undefined (a client that sent no source) must not erase them.
   return {
     track: {
+      ...init,
       sid: init.sid ?? randomId('TR_'),
       source: init.source ?? (kind === 'video' ? 'camera' : 'microphone'),
       name: init.name ?? '',
       width: init.width ?? 0,
       height: init.height ?? 0,
       layers: init.layers ?? [],
-      ...init,
-    } as TrackMeta,
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { createToken, type VideoGrant } from '../../src/auth/token.js';
 import { DEFAULT_KEY_PREFIX } from '../../src/config/defaults.js';
 import { projectRoot } from './paths.js';
 import { collectOutput, exitedWithin, spawnTracked, stopProcess } from './processes.js';
+import { takeUdpSlice } from './udp-slices.js';
 import { waitFor } from './wait.js';
 
 export const TEST_KEY = 'testkey';
@@ -20,8 +21,8 @@ export function nodeConfig(options: {
   emptyTimeout?: number;
   regions?: Array<{ name: string; lat: number; lon: number }>;
 }): Record<string, unknown> {
-  // A random UDP slice per node keeps parallel test files from competing for the same ports.
-  const udpStart = 40000 + Math.floor(Math.random() * 90) * 100;
+  // A UDP slice of its own per node keeps parallel test files from competing for the same ports.
+  const udp = takeUdpSlice();
   return {
     port: options.port,
     bind_addresses: ['127.0.0.1'],
@@ -35,8 +36,8 @@ export function nodeConfig(options: {
       : { kind: 'any', sysload_limit: 1 },
     room: { empty_timeout: options.emptyTimeout ?? 300 },
     rtc: {
-      udp_port_range_start: udpStart,
-      udp_port_range_end: udpStart + 99,
+      udp_port_range_start: udp.start,
+      udp_port_range_end: udp.end,
       num_workers: 1,
       node_ip: '127.0.0.1',
     },
