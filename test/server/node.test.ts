@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createToken } from '../../src/auth/token.js';
@@ -73,9 +73,12 @@ describe('a node in a Redis cluster', () => {
       },
       { timeoutMs: 3000, what: 'a newer stats report' },
     );
-    assert.ok(later.stats.num_cpus >= 1);
-    assert.ok(later.stats.sysload >= 0);
+    // The node runs on this machine: its figures are this machine's, read the same way.
+    assert.equal(later.stats.num_cpus, availableParallelism());
+    const sysload = loadavg()[0]! / availableParallelism();
+    assert.ok(Math.abs(later.stats.sysload - sysload) < 0.5, `sysload ${later.stats.sysload} vs ${sysload}`);
     assert.ok(later.stats.cpu_load >= 0 && later.stats.cpu_load <= 1);
+    assert.ok(Math.abs(later.stats.updated_at - Date.now()) < 3000, 'reported just now');
     assert.ok(later.lease_ms_left > 0 && later.lease_ms_left <= 1500);
   });
 
@@ -225,6 +228,17 @@ describe('a node in a Redis cluster', () => {
     );
     assert.match(down.body.reason, /redis/);
     assert.equal(down.body.ready, false);
+    // The outage is counted: the node's Redis errors rise while Redis is gone.
+    const errors = async () =>
+      findSample(
+        parsePrometheusText((await get(`${node.url}/metrics`)).body).samples,
+        'lkc_redis_errors_total',
+      )?.value ?? 0;
+    const before = await errors();
+    await waitFor(async () => (await errors()) > before, {
+      timeoutMs: 5000,
+      what: 'lkc_redis_errors_total to rise',
+    });
     assert.equal((await get(`${node.url}/healthz`)).status, 200, 'the process still lives');
     await redis.restart();
     await waitFor(async () => (await get(`${node.url}/readyz`)).status === 200, {
