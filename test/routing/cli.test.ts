@@ -174,6 +174,20 @@ describe('cluster commands', () => {
     }
     assert.equal(nodes.find((n) => n.id === 'ghost')!.dead, true);
     assert.equal(nodes.find((n) => n.id === 'west-busy')!.dead, false);
+    // The values are the ones registered, not just present.
+    const busy = nodes.find((n) => n.id === 'west-busy')!;
+    assert.deepEqual(
+      [busy.state, busy.region, busy.address, busy.alive],
+      ['serving', 'us-west-2', 'http://127.0.0.1:7881', true],
+    );
+    assert.deepEqual(
+      [busy.stats.sysload, busy.stats.cpu_load, busy.stats.rooms, busy.stats.clients],
+      [0.8, 0.1, 12, 0],
+    );
+    assert.ok((busy.lease_ms_left as number) > 0, 'a live lease has time left');
+    const ghost = nodes.find((n) => n.id === 'ghost')!;
+    assert.deepEqual([ghost.region, ghost.alive, ghost.lease_ms_left], ['us-east', false, 0]);
+    assert.equal(nodes.find((n) => n.id === 'east-idle')!.stats.sysload, 0.05);
 
     const table = await cli(['nodes', 'list', '-c', 'cluster.yaml', '--region', 'us-east'], dir);
     assert.match(table.stdout, /ghost.*dead \(was serving\)/);
