@@ -4,6 +4,7 @@ import { formatProblem } from '../src/config/problem.js';
 import type { Config } from '../src/config/types.js';
 import { isLkcError } from '../src/errors.js';
 import { type ClusterState, readState, withClusterState } from '../src/supervisor/state-file.js';
+import { writeJson } from './json-output.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -55,6 +56,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const cluster = sameCluster(loaded.config, readState(process.cwd()));
     if (!cluster) return loaded;
     return { ...loaded, config: withClusterState(loaded.config, cluster), cluster };
+  }
+
+  // A theme is the one reason to let oclif colour the JSON; without one its printer only costs time.
+  protected override logJson(json: unknown): void {
+    if (this.config.theme?.json) super.logJson(json);
+    else writeJson(json);
   }
 
   protected override async catch(

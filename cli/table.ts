@@ -1,37 +1,60 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type CliTable3 from 'cli-table3';
+import { type BoxOptions, type Cell, drawBoxTable } from './box-table.js';
+
+type CellValue = string | number | boolean | null | undefined;
 
 // Colour only for a person at a terminal: piped output and NO_COLOR get plain text that scripts can read.
-const headStyle = process.stdout.isTTY && !process.env.NO_COLOR ? ['cyan'] : [];
-
-/** Renders rows as a boxed table; every list command prints one of these unless --json is given. */
-export function renderTable(
-  head: string[],
-  rows: Array<Array<string | number | boolean | null | undefined>>,
-): string {
-  const table = new Table({ head, style: { head: headStyle, border: [] } });
-  for (const row of rows)
-    table.push(row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))));
-  return table.toString();
-}
-
-/** Renders key/value pairs as a two-column table (for `show` commands). */
-export function renderDetails(pairs: Array<[string, string | number | boolean | null | undefined]>): string {
-  const table = new Table({ style: { head: [], border: [] } });
-  for (const [key, value] of pairs)
-    table.push({ [key]: value === null || value === undefined ? '-' : String(value) });
-  return table.toString();
-}
+const colour = process.stdout.isTTY && !process.env.NO_COLOR;
+const headStyle = colour ? ['cyan'] : [];
+// What cli-table3's `style.head: ['cyan']` wraps a header cell in.
+const cyan = (text: string) => `\u001b[36m${text}\u001b[39m`;
 
 // No rule between rows: a live view fits twice as many nodes on a screen.
 const COMPACT_CHARS = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
-/** Renders rows as a table with no rule between them, uncoloured (a live view cuts lines to the screen's width). */
-export function renderCompactTable(
-  head: string[],
-  rows: Array<Array<string | number | boolean | null | undefined>>,
-): string {
-  const table = new Table({ head, chars: COMPACT_CHARS, style: { head: [], border: [] } });
-  for (const row of rows)
-    table.push(row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))));
+const text = (cell: CellValue): Cell => (cell === null || cell === undefined ? '-' : String(cell));
+
+// cli-table3 draws only what box-table does not (multi-line cells, ragged rows); loading it costs a command
+// ~30 ms, so it loads then.
+function cliTable3(options: CliTable3.TableConstructorOptions): CliTable3.Table {
+  const Table = createRequire(import.meta.url)('cli-table3') as typeof CliTable3;
+  return new Table(options);
+}
+
+function draw(head: Cell[], rows: Cell[][], options: BoxOptions, chars?: typeof COMPACT_CHARS): string {
+  const drawn = drawBoxTable(head, rows, options);
+  if (drawn !== undefined) return drawn;
+  const style = { head: options.colorHead ? headStyle : [], border: [] };
+  const table = cliTable3({ ...(head.length > 0 && { head }), ...(chars && { chars }), style });
+  table.push(...rows);
   return table.toString();
+}
+
+/** Renders rows as a boxed table; every list command prints one of these unless --json is given. */
+export function renderTable(head: string[], rows: CellValue[][]): string {
+  return draw(
+    head,
+    rows.map((row) => row.map(text)),
+    { ruleBetweenRows: true, colorHead: colour ? cyan : undefined },
+  );
+}
+
+/** Renders key/value pairs as a two-column table (for `show` commands). */
+export function renderDetails(pairs: Array<[string, CellValue]>): string {
+  return draw(
+    [],
+    pairs.map(([key, value]) => [key, text(value)]),
+    { ruleBetweenRows: true },
+  );
+}
+
+/** Renders rows as a table with no rule between them, uncoloured (a live view cuts lines to the screen's width). */
+export function renderCompactTable(head: string[], rows: CellValue[][]): string {
+  return draw(
+    head,
+    rows.map((row) => row.map(text)),
+    { ruleBetweenRows: false },
+    COMPACT_CHARS,
+  );
 }

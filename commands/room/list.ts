@@ -11,6 +11,8 @@ export default class RoomList extends BaseCommand<typeof RoomList> {
   public async run(): Promise<RoomListing[]> {
     const { config, file, cluster } = await this.loadConfig();
     const rooms = await withClusterReader(config, file, cluster, (router) => listRoomReport(router));
+    // Laying out a table costs more than the query at thousands of rooms: skip it when JSON is asked for.
+    if (this.jsonEnabled()) return rooms;
     this.log(
       renderTable(
         ['room', 'node', 'sid', 'participants', 'publishers', 'created'],

@@ -3,8 +3,16 @@ import { LkcError } from '../errors.js';
 import { createRouter } from './create.js';
 import type { Router } from './types.js';
 
-/** Bounds for a CLI command's Redis: it answers within these or the command says so in one line. */
-const CLI_REDIS_OPTIONS = { connectTimeoutMs: 5_000, commandTimeoutMs: 10_000, maxRetriesPerRequest: 1 };
+/**
+ * Bounds for a CLI command's Redis: it answers within these or the command says so in one line. Its connection is
+ * dropped when the command is done, not quit: waiting for QUIT's answer only delays the exit.
+ */
+const CLI_REDIS_OPTIONS = {
+  connectTimeoutMs: 5_000,
+  commandTimeoutMs: 10_000,
+  maxRetriesPerRequest: 1,
+  dropOnClose: true,
+};
 
 /**
  * The cluster's router for a CLI command. Cluster state lives in Redis; without Redis every node keeps its

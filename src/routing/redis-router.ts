@@ -37,6 +37,11 @@ export interface RedisRouterOptions extends RedisConnectOptions {
   recentWindowMs?: number;
   /** Removed-node tombstones kept so routers can catch up incrementally. */
   keepTombstones?: number;
+  /**
+   * close() drops the connections at once instead of sending QUIT and waiting for Redis to answer it: for a CLI
+   * command, whose every call has been answered by then and whose process exits next.
+   */
+  dropOnClose?: boolean;
 }
 
 const DEFAULT_VIEW_REFRESH_MS = 500;
@@ -368,7 +373,9 @@ export class RedisRouter implements Router {
     if (this.closed) return;
     this.closed = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
-    await Promise.all([this.client, this.subscriber].filter((c) => c !== undefined).map((c) => quit(c)));
+    const clients = [this.client, this.subscriber].filter((c) => c !== undefined);
+    if (this.options.dropOnClose) for (const client of clients) client.disconnect();
+    else await Promise.all(clients.map((c) => quit(c)));
   }
 
   // An ioredis connection failure becomes one line naming the Redis, like every other error an operator meets.
