@@ -258,8 +258,8 @@ describe('a distant Redis: region B reaches Redis through a delay proxy, at the 
 
   let leaseWindowFrom = 0;
 
-  it(`holds every lease at the defaults (update_interval ${UPDATE_INTERVAL} s, lease_ttl ${LEASE_TTL} s) over ${LEASE_WINDOW_MS / 1000} s at 150 ms each way`, async (t) => {
-    assert.equal(proxy.delayMs, 150);
+  it(`holds every lease at the defaults (update_interval ${UPDATE_INTERVAL} s, lease_ttl ${LEASE_TTL} s) over ${LEASE_WINDOW_MS / 1000} s at ${DELAYS.at(-1)} ms each way`, async (t) => {
+    assert.equal(proxy.delayMs, DELAYS.at(-1));
     const left = leaseWindowFrom + LEASE_WINDOW_MS - Date.now();
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
     await sampleLeases();
@@ -285,13 +285,15 @@ describe('a distant Redis: region B reaches Redis through a delay proxy, at the 
 
   it('warns, naming the round trip and the lease, when the round trip to Redis nears the lease', async (t) => {
     leastLeaseMs.clear();
+    // Only what the nodes say from now on counts.
+    const seen = new Map(nodes.map((n) => [n, n.output().length]));
+    const said = (node: TestNode) => node.output().slice(seen.get(node));
     proxy.setDelay(SLOW_DELAY_MS);
     const warning = /redis round trip (\d+) ms is over a quarter of lease_ttl 6 s: the lease may expire/;
     for (const far of [b1, b2]) {
       const line = await waitFor(
         () =>
-          far
-            .output()
+          said(far)
             .split('\n')
             .find((l) => warning.test(l)),
         {
@@ -300,9 +302,11 @@ describe('a distant Redis: region B reaches Redis through a delay proxy, at the 
         },
       );
       t.diagnostic(`${name(far)}: ${line.trim()}`);
-      assert.ok(Number(warning.exec(line)![1]) >= 2 * SLOW_DELAY_MS, 'it names the round trip it measured');
+      // A heartbeat under way when the delay rose may be the one: over the quarter, if not yet the whole 1.6 s.
+      const named = Number(warning.exec(line)![1]);
+      assert.ok(named > (LEASE_TTL * 1000) / 4 && named < 2 * SLOW_DELAY_MS + 1000, `it names ${named} ms`);
     }
-    for (const near of [a1, a2]) assert.doesNotMatch(near.output(), warning, `${name(near)} is near`);
+    for (const near of [a1, a2]) assert.doesNotMatch(said(near), warning, `${name(near)} is near`);
     // Warned, not lost: the lease still holds at this round trip (renewed every 2 s + 1.6 s, of 6 s).
     await sampleLeases();
     assert.deepEqual(missing, [], 'no lease ran out');
