@@ -88,7 +88,11 @@ describe('the delay proxy', () => {
     const socket = await connect(p.port);
     const payload = randomBytes(6 << 20);
     const back = receive(socket, payload.length, 30_000);
+    // Not read for a while: the proxy's writes back are refused, and it must wait for 'drain', not drop or reorder.
+    socket.pause();
     socket.write(payload);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    socket.resume();
     assert.ok((await back).equals(payload), 'the bytes came back unchanged');
     socket.destroy();
   });
@@ -115,10 +119,17 @@ describe('the delay proxy', () => {
       t.diagnostic(
         `PING through the proxy: ${at150.map((ms) => ms.toFixed(1)).join(', ')} ms at 150 ms each way`,
       );
-      // Timers fire late on a loaded machine, never early; 100 ms of slack above covers the shared cores.
-      for (const ms of at50) assert.ok(ms >= 2 * 50 - 1 && ms < 2 * 50 + 100, `${ms} ms at 50 ms each way`);
-      for (const ms of at150)
-        assert.ok(ms >= 2 * 150 - 1 && ms < 2 * 150 + 100, `${ms} ms at 150 ms each way`);
+      // Timers fire late on a loaded machine, never early: every round trip is at least 2D, and the median of
+      // three within 100 ms above it (the shared cores' scheduling).
+      const median = (values: number[]) => [...values].sort((x, y) => x - y)[1]!;
+      for (const [d, values] of [
+        [50, at50],
+        [150, at150],
+      ] as const) {
+        for (const ms of values)
+          assert.ok(ms >= 2 * d - 1, `${ms} ms at ${d} ms each way is at least ${2 * d}`);
+        assert.ok(median(values) < 2 * d + 100, `median ${median(values)} ms at ${d} ms each way`);
+      }
     } finally {
       client.disconnect();
     }
