@@ -30,6 +30,17 @@ export interface NodeLeaseOptions {
   log: Logger;
 }
 
+/** A heartbeat slower than this share of lease_ttl is logged: the lease's margin is going. */
+const SLOW_ROUND_TRIP_SHARE = 0.25;
+/** While the round trip stays slow, the warning comes again at most this often. */
+const SLOW_ROUND_TRIP_REPEAT_MS = 60_000;
+
+/** The warning for a heartbeat that took `roundTripMs` when that is over a quarter of the lease; else undefined. */
+export function slowRoundTrip(roundTripMs: number, leaseTtlSeconds: number): string | undefined {
+  if (roundTripMs <= leaseTtlSeconds * 1000 * SLOW_ROUND_TRIP_SHARE) return undefined;
+  return `redis round trip ${Math.round(roundTripMs)} ms is over a quarter of lease_ttl ${leaseTtlSeconds} s: the lease may expire`;
+}
+
 function emptyStats(): NodeStats {
   return {
     updated_at: Date.now(),
@@ -66,6 +77,8 @@ export class NodeLease {
   private timer?: NodeJS.Timeout;
   private running = false;
   private inFlight?: Promise<void>;
+  /** When the slow round trip warning was last logged, while the round trip stays slow. */
+  private slowWarnedAt?: number;
 
   constructor(private readonly options: NodeLeaseOptions) {}
 
@@ -156,7 +169,9 @@ export class NodeLease {
     let held: boolean;
     try {
       const timeoutMs = Math.max(timing.update_interval * 1000, 1000);
+      const sentAt = performance.now();
       held = await withTimeout(router.heartbeat(this.options.record()), timeoutMs, 'heartbeat');
+      this.checkRoundTrip(performance.now() - sentAt);
       if (this.storeError) log.info('store reachable again');
       this.storeError = undefined;
     } catch (err) {
@@ -171,6 +186,24 @@ export class NodeLease {
     if (!held || this.reassertPending)
       await this.recover(held ? 'the store was unreachable' : 'lease had expired');
     else this.confirmedAt = Date.now();
+  }
+
+  /** Says so when the heartbeat's round trip to the store eats into the lease (once a minute while it lasts). */
+  private checkRoundTrip(roundTripMs: number): void {
+    const { log, timing } = this.options;
+    const warning = slowRoundTrip(roundTripMs, timing.lease_ttl);
+    if (!warning) {
+      if (this.slowWarnedAt !== undefined)
+        log.info(
+          { roundTripMs: Math.round(roundTripMs) },
+          'redis round trip back under a quarter of lease_ttl',
+        );
+      this.slowWarnedAt = undefined;
+      return;
+    }
+    if (this.slowWarnedAt !== undefined && Date.now() - this.slowWarnedAt < SLOW_ROUND_TRIP_REPEAT_MS) return;
+    this.slowWarnedAt = Date.now();
+    log.warn({ roundTripMs: Math.round(roundTripMs), leaseTtl: timing.lease_ttl }, warning);
   }
 
   /**
