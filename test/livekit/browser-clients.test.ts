@@ -191,11 +191,13 @@ describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
   });
 
   it('tells who is speaking', async () => {
-    // Chromium's fake microphone beeps: loud enough for the room's audio level observer.
+    // The app's microphone is a steady tone (livekit-page.ts): loud for the room's audio level observer.
     let seen: string[] = [];
     await waitFor(
-      async () =>
-        (seen = await events(alice.page)).some((e) => e.startsWith('speakers') && e.includes('bob')),
+      async () => {
+        seen = await events(alice.page);
+        return seen.some((e) => e.startsWith('speakers') && e.includes('bob'));
+      },
       {
         timeoutMs: 15_000,
         what: () => `alice to see bob among the active speakers (alice saw: ${seen.join('; ')})${why(alice)}`,
