@@ -46,6 +46,8 @@ export async function startLanCluster(
   nodeHosts: string[],
 ): Promise<LanCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'lkc-netns-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', removeDir);
   const redisIp = lan.hosts[redisHost]!.ip;
   const redisAddress = `${redisIp}:${REDIS_PORT}`;
   const redisChild = lan.run(redisHost, 'redis-server', [
@@ -72,7 +74,8 @@ export async function startLanCluster(
     async stop() {
       await Promise.all(Object.values(nodes).map((node) => node.stop()));
       await stopProcess(redisChild, 2000);
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
+      process.off('exit', removeDir);
     },
   };
   try {

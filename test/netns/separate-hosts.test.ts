@@ -79,11 +79,19 @@ describe('separate hosts: three nodes, Redis and a client each on its own host o
       .map((n) => `--- ${n.host} (${n.ip}, ${n.id}):\n${n.output().split('\n').slice(-15).join('\n')}`)
       .join('\n');
 
+  let setUp = '';
+
   before(async () => {
+    const start = Date.now();
     lan = await buildLan(['redis', 'node-a', 'node-b', 'node-c', 'client']);
+    const built = Date.now();
     client = await startLanClient(lan, 'client');
     cluster = await startLanCluster(lan, client, 'redis', ['node-a', 'node-b', 'node-c']);
     ({ 'node-a': a, 'node-b': b, 'node-c': c } = cluster.nodes as Record<string, LanNode>);
+    const hosts = Object.values(lan.hosts)
+      .map((h) => `${h.name} ${h.ip}`)
+      .join(', ');
+    setUp = `LAN ${lan.subnet} (${hosts}) built in ${built - start} ms; Redis and 3 nodes ready ${Date.now() - built} ms later`;
   });
 
   after(async () => {
@@ -96,6 +104,7 @@ describe('separate hosts: three nodes, Redis and a client each on its own host o
   });
 
   it('bridges a session from node B to the room on node A, whose ICE candidates carry node A’s own address', async (t) => {
+    t.diagnostic(setUp);
     await createRoomOn(a, 'ice-room');
     const { session, joined } = await join(b, 'ice-room', 'mallory');
     try {
@@ -148,10 +157,10 @@ describe('separate hosts: three nodes, Redis and a client each on its own host o
           seen = await logs();
           return evaluate(
             viewer,
-            `lkc.joined && lkc.remoteTracks().filter((t) => t.participant === 'alice' && t.kind === 'video').length === 1`,
+            `lkc.joined && lkc.remoteTracks().filter((t) => t.participant === 'alice').length === 2`,
           );
         },
-        { timeoutMs: 20_000, intervalMs: 200, what: trace('the viewer receiving alice’s video') },
+        { timeoutMs: 20_000, intervalMs: 200, what: trace('the viewer receiving alice’s video and audio') },
       );
       assert.equal(await evaluate(sender, 'lkc.node'), a.id);
       assert.equal(await evaluate(viewer, 'lkc.node'), a.id);
@@ -159,17 +168,26 @@ describe('separate hosts: three nodes, Redis and a client each on its own host o
       const decoded = await waitFor(
         async () => {
           const stats = await evaluate(viewer, 'lkc.stats()');
-          const video = stats.inbound.find(
-            (s: { participant: string; kind: string }) => s.participant === 'alice' && s.kind === 'video',
-          );
+          const of = (kind: string) =>
+            stats.inbound.find(
+              (s: { participant: string; kind: string }) => s.participant === 'alice' && s.kind === kind,
+            );
+          const [video, audio] = [of('video'), of('audio')];
           const recv = stats.transports.find((x: { direction: string }) => x.direction === 'recv');
           seen = JSON.stringify(stats);
-          return video && video.framesDecoded > 10 && recv?.remoteAddress ? { video, recv } : undefined;
+          return video?.framesDecoded > 10 && audio?.packetsReceived > 10 && recv?.remoteAddress
+            ? { video, audio, recv }
+            : undefined;
         },
-        { timeoutMs: 15_000, intervalMs: 200, what: trace('the viewer decoding more than 10 frames') },
+        {
+          timeoutMs: 15_000,
+          intervalMs: 200,
+          what: trace('the viewer decoding more than 10 frames and receiving more than 10 audio packets'),
+        },
       );
       t.diagnostic(
-        `${decoded.video.framesDecoded} frames decoded ${Date.now() - started} ms after the pages opened; ` +
+        `${decoded.video.framesDecoded} frames decoded, ${decoded.audio.packetsReceived} audio packets ` +
+          `${Date.now() - started} ms after the pages opened; ` +
           `media from ${decoded.recv.remoteAddress}:${decoded.recv.remotePort}, signalling through ${b.ip}`,
       );
       assert.equal(decoded.recv.remoteAddress, a.ip, 'the media comes straight from node A');
