@@ -5,24 +5,36 @@ import { projectRoot } from '../helpers/paths.js';
 
 export const CHROMIUM = process.env.LKC_CHROMIUM ?? '/usr/bin/chromium';
 
-/** Fake camera and microphone, and every packet kept on loopback (see shared/BROWSER.md). */
-const FLAGS = [
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--autoplay-policy=no-user-gesture-required',
-];
+/**
+ * Fake camera and microphone, and every packet kept on loopback (see shared/BROWSER.md), or on the hosts of
+ * `origins` too: the resolver rule maps every name, IP literals included, to "not found" but those excluded.
+ * Those origins count as secure (plain http on an address other than loopback is not, and has neither
+ * getUserMedia nor what mediasoup-client needs).
+ */
+function flags(origins: string[]): string[] {
+  const hosts = ['127.0.0.1', ...origins.map((origin) => new URL(origin).hostname)];
+  return [
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    '--allow-loopback-in-peer-connection',
+    `--host-resolver-rules=MAP * ~NOTFOUND, ${hosts.map((host) => `EXCLUDE ${host}`).join(', ')}`,
+    '--disable-features=WebRtcHideLocalIpsWithMdns',
+    '--autoplay-policy=no-user-gesture-required',
+    ...(origins.length ? [`--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`] : []),
+  ];
+}
 
-/** Launches Debian's Chromium headless; a missing browser or page bundle fails with what to install or run. */
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Launches Debian's Chromium headless; a missing browser or page bundle fails with what to install or run.
+ * `origins`: the http origins besides loopback its pages may open (the separate-hosts tests' nodes).
+ */
+export async function launchBrowser(origins: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set LKC_CHROMIUM)`);
   if (!existsSync(join(projectRoot, 'dist', 'client', 'app.js'))) {
     throw new Error('the join page is not built: run npm run build (node scripts/build-client.mjs)');
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  return chromium.launch({ executablePath: CHROMIUM, args: flags(origins) });
 }
 
 /** Opens the join page of `nodeUrl` with `token`; the page's console goes into `log` for failure messages. */
