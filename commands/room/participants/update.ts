@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base-command.js';
-import { nameArg } from '../../cli/names.js';
-import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
-import { LkcError } from '../../src/errors.js';
-import type { ParticipantUpdate } from '../../src/node-client/room-api-client.js';
+import { BaseCommand } from '../../../cli/base-command.js';
+import { nameArg } from '../../../cli/names.js';
+import { roomApiClient, roomApiFlags } from '../../../cli/room-api-flags.js';
+import { LkcError } from '../../../src/errors.js';
+import type { ParticipantUpdate } from '../../../src/node-client/room-api-client.js';
 
 /** `k=v` -> [k, v]; `k=` deletes k, as LiveKit reads an empty value. */
 function attribute(text: string): [string, string] {
@@ -13,23 +13,26 @@ function attribute(text: string): [string, string] {
   return [text.slice(0, eq), text.slice(eq + 1)];
 }
 
-export default class RoomUpdateParticipant extends BaseCommand<typeof RoomUpdateParticipant> {
+export default class RoomParticipantsUpdate extends BaseCommand<typeof RoomParticipantsUpdate> {
   static override description =
     'Change a participant’s name, metadata, attributes or permission through the Room API (LiveKit’s UpdateParticipant): everyone in the room sees the change';
+
+  // Its name before `room participants` had commands.
+  static override hiddenAliases = ['room:update-participant'];
 
   static override examples = [
     {
       command:
-        '<%= config.bin %> room update-participant standup alice --metadata \'{"role":"host"}\' --name Alice',
+        '<%= config.bin %> room participants update standup alice --metadata \'{"role":"host"}\' --name Alice',
       description: 'new metadata and name',
     },
     {
       command:
-        '<%= config.bin %> room update-participant standup alice --attribute team=red --attribute old=',
+        '<%= config.bin %> room participants update standup alice --attribute team=red --attribute old=',
       description: 'set one attribute, delete another',
     },
     {
-      command: '<%= config.bin %> room update-participant standup bob --no-can-publish',
+      command: '<%= config.bin %> room participants update standup bob --no-can-publish',
       description: 'stop bob publishing: his tracks are unpublished',
     },
   ];
