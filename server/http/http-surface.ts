@@ -87,13 +87,52 @@ export async function readJsonBody(req: IncomingMessage, limitBytes = 64 * 1024)
   }
 }
 
+/**
+ * CORS as LiveKit's server answers it (rs/cors in pkg/service/server.go): every origin is allowed, since the token,
+ * not the origin, decides what a caller may do; no credentials (cookies) are allowed, so a page can only act with
+ * a token it holds. A preflight (OPTIONS with Access-Control-Request-Method) is answered 204 on any path, with
+ * the method and the headers it asks for; an actual request with an Origin gets that origin back on its answer,
+ * whatever the answer (errors too), and may read every header of it.
+ */
+export const CORS = {
+  methods: ['OPTIONS', 'HEAD', 'GET', 'POST', 'PATCH', 'DELETE'],
+  /** A preflight is cached this long (a day, as LiveKit's). */
+  maxAgeSeconds: 86_400,
+} as const;
+
+/** Answers a preflight and returns true, or puts the CORS headers on the answer to come and returns false. */
+function applyCors(req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin;
+  const requested = req.headers['access-control-request-method'];
+  if (req.method === 'OPTIONS' && typeof requested === 'string' && requested !== '') {
+    res.setHeader('vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
+    const method = requested.toUpperCase();
+    if (origin && (CORS.methods as readonly string[]).includes(method)) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-allow-methods', method);
+      const headers = req.headers['access-control-request-headers'];
+      if (headers) res.setHeader('access-control-allow-headers', headers);
+      res.setHeader('access-control-max-age', String(CORS.maxAgeSeconds));
+    }
+    res.writeHead(204);
+    res.end();
+    return true;
+  }
+  res.setHeader('vary', 'Origin');
+  if (origin) {
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('access-control-expose-headers', '*');
+  }
+  return false;
+}
+
 function splitPath(path: string): string[] {
   return path.split('/').filter(Boolean);
 }
 
 /**
  * The node's HTTP surface: a route table other modules add to (health, admin, Twirp, /rtc upgrades), served on
- * the node's port on every bind address.
+ * the node's port on every bind address. It answers CORS for every route (see CORS), so no route does.
  */
 export class HttpSurface {
   private readonly routes: Route[] = [];
@@ -203,6 +242,7 @@ export class HttpSurface {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (applyCors(req, res)) return;
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://node.invalid');

@@ -23,7 +23,6 @@ export interface Signalling {
 }
 
 /** Pages of LiveKit apps are served from their own origin: the answers they fetch must allow that. */
-const CORS = { 'access-control-allow-origin': '*' };
 
 /** Refuses an upgrade with an HTTP status and a JSON reason, before any WebSocket exists. */
 function refuse(socket: Duplex, refusal: Refusal): void {
@@ -112,22 +111,22 @@ export function addSignalling({ http, host, rules, relay, logger }: SignallingDe
     );
   });
   // LiveKit's clients call this after a failed upgrade: a browser cannot read the 401's reason, this answer it can.
-  // Their pages are served from elsewhere, so every answer carries CORS headers or the fetch itself fails.
+  // Their pages are served from elsewhere; the HTTP surface puts the CORS headers on every answer.
   http.route('GET', '/rtc/validate', async ({ req, res, url }) => {
     try {
       const { identity, room } = await authorize(req, url, rules.keys);
-      if (isLiveKitRequest(url)) sendText(res, 200, 'success', CORS);
-      else sendJson(res, 200, { ok: true, identity, room }, CORS);
+      if (isLiveKitRequest(url)) sendText(res, 200, 'success');
+      else sendJson(res, 200, { ok: true, identity, room });
     } catch (err) {
       if (!isLkcError(err)) throw err;
-      if (isLiveKitRequest(url)) sendText(res, 401, err.message, CORS);
-      else sendJson(res, 401, { code: 'unauthenticated', msg: err.message }, CORS);
+      if (isLiveKitRequest(url)) sendText(res, 401, err.message);
+      else sendJson(res, 401, { code: 'unauthenticated', msg: err.message });
     }
   });
   // LiveKit's single-PeerConnection path (/rtc/v1) is not served: its upgrade gets a 404, and this 404 (which must
   // not say "requested room does not exist") sends the client to the two-PeerConnection path on /rtc.
   http.route('GET', '/rtc/v1/validate', async ({ res }) => {
-    sendText(res, 404, 'the single-PeerConnection signal path (v1) is not served here: use /rtc', CORS);
+    sendText(res, 404, 'the single-PeerConnection signal path (v1) is not served here: use /rtc');
   });
 
   return {

@@ -10,13 +10,16 @@ import {
   ParticipantInfo,
   ParticipantPermission,
   Room,
+  RoomParticipantIdentity,
   SendDataRequest,
   type TrackInfo,
   UpdateParticipantRequest,
+  UpdateRoomMetadataRequest,
 } from '@livekit/protocol';
 import { createToken, type VideoGrant } from '../auth/token.js';
 import { type ErrorCode, LkcError } from '../errors.js';
 import { callNode, type NodeAnswer } from './call-node.js';
+import { pickTrack, type TrackPick } from './track-pick.js';
 
 /** Where the Room API is and what to sign its tokens with. */
 export interface RoomApiTarget {
@@ -141,6 +144,29 @@ export class RoomApiClient {
   }
 
   /**
+   * Mutes (or unmutes) the participant's track that `pick` names: by sid, or the one track of a kind or source
+   * (looked up with GetParticipant first, so that a user need not know sids).
+   */
+  async muteTrack(room: string, identity: string, pick: TrackPick, muted: boolean): Promise<TrackInfo> {
+    const sid =
+      'sid' in pick ? pick.sid : pickTrack(await this.getParticipant(room, identity), pick, room).sid;
+    return this.mutePublishedTrack(room, identity, sid, muted);
+  }
+
+  /** Disconnects the participant from the room (its client is told it was removed). */
+  async removeParticipant(room: string, identity: string): Promise<void> {
+    const body = new RoomParticipantIdentity({ room, identity }).toJson();
+    await this.call('RemoveParticipant', body, { roomAdmin: true, room });
+  }
+
+  /** Replaces the room's metadata; everyone in it sees the change. */
+  async updateRoomMetadata(room: string, metadata: string): Promise<Room> {
+    const body = new UpdateRoomMetadataRequest({ room, metadata }).toJson();
+    const { json } = await this.call('UpdateRoomMetadata', body, { roomAdmin: true, room });
+    return Room.fromJson(json as never, { ignoreUnknownFields: true });
+  }
+
+  /**
    * Changes a participant's name, metadata, attributes or permission. LiveKit replaces a permission as a whole,
    * so a partial one is completed from the participant's current permission first.
    */
@@ -168,7 +194,8 @@ export class RoomApiClient {
   }
 
   async getParticipant(room: string, identity: string): Promise<ParticipantInfo> {
-    const { json } = await this.call('GetParticipant', { room, identity }, { roomAdmin: true, room });
+    const body = new RoomParticipantIdentity({ room, identity }).toJson();
+    const { json } = await this.call('GetParticipant', body, { roomAdmin: true, room });
     return ParticipantInfo.fromJson(json as never, { ignoreUnknownFields: true });
   }
 

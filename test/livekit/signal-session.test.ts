@@ -64,21 +64,25 @@ describe("LiveKit's signalling on a node, frame by frame", () => {
   });
 
   it('answers /rtc/validate with CORS headers: 200 for a good token, 401 with the reason for a bad one', async () => {
+    const origin = { headers: { origin: 'http://app.example' } };
     const good = await fetch(
       `${node.url}/rtc/validate?access_token=${await token('v', 'r1')}&sdk=js&protocol=17`,
+      origin,
     );
     assert.equal(good.status, 200);
-    assert.equal(good.headers.get('access-control-allow-origin'), '*');
-    const bad = await fetch(`${node.url}/rtc/validate?access_token=nonsense&sdk=js&protocol=17`);
+    assert.equal(good.headers.get('access-control-allow-origin'), 'http://app.example');
+    const bad = await fetch(`${node.url}/rtc/validate?access_token=nonsense&sdk=js&protocol=17`, origin);
     assert.equal(bad.status, 401);
-    assert.equal(bad.headers.get('access-control-allow-origin'), '*');
+    assert.equal(bad.headers.get('access-control-allow-origin'), 'http://app.example');
     assert.match(await bad.text(), /token/);
   });
 
   it('refuses the single-PeerConnection path so that clients fall back: a 404 upgrade and a 404 validate with CORS', async () => {
-    const validate = await fetch(`${node.url}/rtc/v1/validate?access_token=${await token('v', 'r1')}`);
+    const validate = await fetch(`${node.url}/rtc/v1/validate?access_token=${await token('v', 'r1')}`, {
+      headers: { origin: 'http://app.example' },
+    });
     assert.equal(validate.status, 404);
-    assert.equal(validate.headers.get('access-control-allow-origin'), '*');
+    assert.equal(validate.headers.get('access-control-allow-origin'), 'http://app.example');
     assert.doesNotMatch(await validate.text(), /requested room does not exist/);
     const status = await new Promise<number>((resolve, reject) => {
       const socket = new WebSocket(`${node.url.replace(/^http/, 'ws')}/rtc/v1?access_token=x`);

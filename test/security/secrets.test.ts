@@ -4,6 +4,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AccessToken } from 'livekit-server-sdk';
 import { parse } from 'yaml';
 import { endStart, runStart, type StartRun } from '../helpers/cluster-process.js';
 import { admin, get, nodeConfig, startNode, type TestNode, writeConfig } from '../helpers/node-process.js';
@@ -11,6 +12,8 @@ import { projectRoot } from '../helpers/paths.js';
 import { freePort } from '../helpers/ports.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { type CliRun, runCli } from '../helpers/run-cli.js';
+import { publishCameraAndMicrophone } from '../livekit/fake-publisher.js';
+import { connectLiveKit, type LiveKitSocket } from '../livekit/livekit-socket.js';
 
 const random = (n: number) => randomBytes(n).toString('base64url');
 
@@ -30,6 +33,7 @@ describe('secrets never printed', () => {
   let file: string;
   let node: TestNode;
   let start: StartRun | undefined;
+  const sockets: LiveKitSocket[] = [];
   const outputs: Array<{ what: string; text: string }> = [];
 
   const run = async (args: string[], env: Record<string, string> = {}): Promise<CliRun> => {
@@ -51,13 +55,17 @@ describe('secrets never printed', () => {
   });
 
   after(async () => {
+    for (const socket of sockets) socket.socket.terminate();
     await endStart(start);
     await node?.stop();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs every command, as a table and as JSON, and prints neither the API secret nor the Redis password', async () => {
+  // Some fifty CLI processes in a row: longer than the default test timeout on a loaded machine.
+  it('runs every command, as a table and as JSON, and prints neither the API secret nor the Redis password', {
+    timeout: 300_000,
+  }, async () => {
     const c = ['-c', file];
     const ok = (result: CliRun, what: string) => assert.equal(result.code, 0, `${what}: ${result.stderr}`);
 
@@ -92,8 +100,33 @@ describe('secrets never printed', () => {
     ok(await run(['room', 'show', 'sec-room', ...c]), 'room show');
     ok(await run(['room', 'place', 'sec-placed', '--explain', ...c]), 'room place');
     ok(await run(['room', 'place', 'sec-placed-2', '--json', ...c]), 'room place --json');
-    ok(await run(['room', 'participants', 'sec-room', ...c]), 'room participants');
-    ok(await run(['room', 'participants', 'sec-room', '--json', ...c]), 'room participants --json');
+    // Participants in the room, alice publishing, for the commands over them.
+    const enter = async (identity: string) => {
+      const at = new AccessToken('seckey', secret, { identity, ttl: '10m' });
+      at.addGrant({ roomJoin: true, room: 'sec-room' });
+      const socket = await connectLiveKit(node.url, await at.toJwt());
+      sockets.push(socket);
+      await socket.next('join', { what: `${identity}'s JoinResponse` });
+      return socket;
+    };
+    await publishCameraAndMicrophone(await enter('alice'));
+    await enter('bob');
+    const p = ['room', 'participants'];
+    // Each once, tables and JSON mixed: every command is one more process, and the test has a whole CLI to run.
+    ok(await run([...p, 'list', 'sec-room', ...c]), 'room participants list');
+    ok(await run([...p, 'get', 'sec-room', 'alice', '--json', ...c]), 'room participants get --json');
+    ok(await run([...p, 'update', 'sec-room', 'alice', '--metadata', 'm', ...c]), 'room participants update');
+    ok(
+      await run([...p, 'mute', 'sec-room', 'alice', '--kind', 'audio', '--json', ...c]),
+      'participants mute',
+    );
+    ok(await run(['room', 'send-data', 'sec-room', '--data', 'hi', ...c]), 'room send-data');
+    ok(
+      await run(['room', 'update-metadata', 'sec-room', 'n', '--json', ...c]),
+      'room update-metadata --json',
+    );
+    ok(await run(['room', 'move', 'sec-room', 'bob', '--to', 'sec-room-3', '--json', ...c]), 'room move');
+    ok(await run([...p, 'remove', 'sec-room', 'alice', ...c]), 'room participants remove');
     // The node keeps a room, so a drain does not stop it before the undrain.
     ok(await run(['nodes', 'drain', node.id, ...c]), 'nodes drain');
     ok(await run(['nodes', 'undrain', node.id, '--json', ...c]), 'nodes undrain');

@@ -68,14 +68,14 @@ describe('lk-cluster room create / participants / delete call the Room API', () 
 
   test('lists a room’s participants as a table or as JSON', async () => {
     await sdk.createRoom({ name: 'cli-empty' });
-    const table = await runCli(['room', 'participants', 'cli-empty', '-c', configFile]);
+    const table = await runCli(['room', 'participants', 'list', 'cli-empty', '-c', configFile]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /identity/);
     assert.match(table.stdout, /nobody is in room cli-empty/);
-    const json = await runCli(['room', 'participants', 'cli-empty', '--json', '-c', configFile]);
+    const json = await runCli(['room', 'participants', 'list', 'cli-empty', '--json', '-c', configFile]);
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), []);
-    const missing = await runCli(['room', 'participants', 'no-such-room', '-c', configFile]);
+    const missing = await runCli(['room', 'participants', 'list', 'no-such-room', '-c', configFile]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /room no-such-room does not exist/);
   });

@@ -262,7 +262,8 @@ describe('RoomService participant methods through a node that does not host the 
     const cli = (...args: string[]) => runCli(['room', ...args, '-c', configFile, '--url', b.url]);
     const from = bob.messages.length;
     const updated = await cli(
-      'update-participant',
+      'participants',
+      'update',
       ROOM,
       'alice',
       '--name',
@@ -293,18 +294,18 @@ describe('RoomService participant methods through a node that does not host the 
     assert.match(sent.stdout, /sent 5 bytes \(reliable, topic news\) to bob in room api-room/);
 
     const dave = await enter(a, 'dave', ROOM);
-    const moved = await cli('move-participant', ROOM, 'dave', '--to', 'api-other', '--json');
+    const moved = await cli('move', ROOM, 'dave', '--to', 'api-other', '--json');
     assert.equal(moved.code, 0, moved.stderr);
     assert.deepEqual(JSON.parse(moved.stdout), { identity: 'dave', from: ROOM, to: 'api-other' });
     assert.equal((await dave.next('roomMoved')).room?.name, 'api-other');
 
-    const missing = await cli('mute', ROOM, 'alice', 'TR_nothing');
+    const missing = await cli('participants', 'mute', ROOM, 'alice', 'TR_nothing');
     assert.notEqual(missing.code, 0);
     const lines = missing.stderr.trim().split('\n');
     assert.equal(lines.length, 1, missing.stderr);
     assert.match(lines[0]!, /alice publishes no track TR_nothing/);
 
-    const nothing = await cli('update-participant', ROOM, 'alice');
+    const nothing = await cli('participants', 'update', ROOM, 'alice');
     assert.notEqual(nothing.code, 0);
     assert.match(nothing.stderr, /nothing to change/);
   });

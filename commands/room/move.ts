@@ -4,13 +4,16 @@ import { nameArg } from '../../cli/names.js';
 import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
 import { checkName } from '../../src/names.js';
 
-export default class RoomMoveParticipant extends BaseCommand<typeof RoomMoveParticipant> {
+export default class RoomMove extends BaseCommand<typeof RoomMove> {
   static override description =
     'Move a participant to another room through the Room API (LiveKit’s MoveParticipant): its LiveKit client rejoins into that room, on whichever node hosts it';
 
+  // Its name before it was named as `lk` names it.
+  static override hiddenAliases = ['room:move-participant'];
+
   static override examples = [
     {
-      command: '<%= config.bin %> room move-participant lobby alice --to standup',
+      command: '<%= config.bin %> room move lobby alice --to standup',
       description: 'alice leaves lobby and joins standup',
     },
   ];
