@@ -137,6 +137,24 @@ export function createRedisClient(config: RedisConfig, options: RedisConnectOpti
   });
 }
 
+/** ioredis' ways of saying that Redis is gone: a closed socket, a queue given up on, a timeout, a cluster down. */
+const CONNECTION_FAILURE =
+  /max retries|MaxRetriesPerRequest|Connection is closed|Command timed out|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|CLUSTERDOWN|None of startup nodes|Failed to refresh slots/i;
+
+/**
+ * The LkcError a lost connection reads as, or undefined for any other error. ioredis' own words ("Reached the
+ * max retries per request limit ... Refer to maxRetriesPerRequest") name its options, not what happened, and
+ * would reach a user verbatim through /rtc, Twirp and the CLI; this says it once for all three.
+ */
+export function redisConnectionError(err: unknown, where: string): LkcError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.name !== 'MaxRetriesPerRequestError' && !CONNECTION_FAILURE.test(err.message)) return undefined;
+  const why = /Command timed out|ETIMEDOUT/i.test(err.message)
+    ? 'it did not answer in time'
+    : 'the cluster store is down or unreachable';
+  return new LkcError('REDIS_UNAVAILABLE', `cannot reach ${where}: ${why}; try again`, { cause: err });
+}
+
 const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username|AUTH failed|NOPERM/i;
 
 /**
