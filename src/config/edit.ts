@@ -127,7 +127,7 @@ export function removeRegion(text: string, name: string, file = 'config', { forc
   const lines = seq.items.length > 1 && !seq.flow ? entryLines(text, seq.items[index] as never) : undefined;
   if (lines) {
     const edited = text.slice(0, lines.start) + text.slice(lines.end);
-    const names = seq.items.map(regionName).filter((n, i) => i !== index) as string[];
+    const names = seq.items.map(regionName).filter((_, i) => i !== index) as string[];
     if (readsAs(edited, names)) return edited;
   }
   seq.items.splice(index, 1);
