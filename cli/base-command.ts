@@ -1,9 +1,16 @@
+import { relative } from 'node:path';
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { type LoadedConfig, loadConfig } from '../src/config/load.js';
 import { formatProblem } from '../src/config/problem.js';
 import type { Config } from '../src/config/types.js';
 import { isLkcError } from '../src/errors.js';
-import { type ClusterState, readState, withClusterState } from '../src/supervisor/state-file.js';
+import { describeRedis } from '../src/routing/redis-address.js';
+import {
+  type ClusterState,
+  type FoundCluster,
+  findLocalCluster,
+  withClusterState,
+} from '../src/supervisor/state-file.js';
 import { writeJson } from './json-output.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -45,17 +52,30 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /**
    * Loads the config (--config, else $LKC_CONFIG, else ./lk-cluster.yaml, else defaults) with LKC_* overrides;
    * prints its warnings to stderr, one line each (not in --json mode). Throws LkcError when it is invalid.
-   * When `lk-cluster start` runs in this folder, `cluster` is its state, if that cluster is the one the config
-   * names (the same Redis) or the config names none; a config with no `redis` then points at that cluster.
+   * When `lk-cluster start` runs a cluster in this folder or beside the config file, `cluster` is its state and
+   * `clusterDir` that folder, if that cluster is the one the config names (the same Redis) or the config names
+   * none; a config with no `redis` then points at that cluster. When the two disagree, one line on stderr says
+   * so and which one the command uses: the config's.
    */
-  protected async loadConfig(): Promise<LoadedConfig & { cluster?: ClusterState }> {
+  protected async loadConfig(): Promise<LoadedConfig & { cluster?: ClusterState; clusterDir?: string }> {
     const loaded = await loadConfig({ file: (this.flags as { config?: string }).config });
-    if (!this.jsonEnabled()) {
+    const quiet = this.jsonEnabled();
+    if (!quiet) {
       for (const warning of loaded.warnings) process.stderr.write(`${formatProblem(warning)}\n`);
     }
-    const cluster = sameCluster(loaded.config, readState(process.cwd()));
-    if (!cluster) return loaded;
-    return { ...loaded, config: withClusterState(loaded.config, cluster), cluster };
+    const found = findLocalCluster(process.cwd(), loaded.file);
+    if (!found) return loaded;
+    const cluster = sameCluster(loaded.config, found.state);
+    if (!cluster) {
+      if (!quiet) process.stderr.write(`${twoClusters(loaded, found)}\n`);
+      return loaded;
+    }
+    return {
+      ...loaded,
+      config: withClusterState(loaded.config, cluster),
+      cluster,
+      clusterDir: found.dir,
+    };
   }
 
   // A theme is the one reason to let oclif colour the JSON; without one its printer only costs time.
@@ -103,6 +123,19 @@ function sameCluster(config: Config, state: ClusterState | undefined): ClusterSt
   return state.redis && state.redis.address === address && state.redis.key_prefix === key_prefix
     ? state
     : undefined;
+}
+
+// One folder, two Redis (issue 17, item 6): `nodes list` read the config's and said "no nodes registered" beside a
+// running local cluster. The line names both and says which one this command uses.
+function twoClusters(loaded: LoadedConfig, found: FoundCluster): string {
+  const source = loaded.file ? relative(process.cwd(), loaded.file) || loaded.file : 'LKC_REDIS_ADDRESS';
+  const ours = describeRedis(loaded.config.redis!);
+  const { redis } = found.state;
+  const folder = relative(process.cwd(), found.dir) || 'this folder';
+  const theirs = redis
+    ? `redis at ${redis.address}${redis.address === loaded.config.redis!.address ? ` (key prefix "${redis.key_prefix}")` : ''}${redis.private ? ', private' : ''}`
+    : 'no redis (a single node)';
+  return `warning: ${source} names ${ours}, but the local cluster in ${folder} (supervisor pid ${found.state.supervisor_pid}) runs on ${theirs}: this command uses ${source}'s`;
 }
 
 // oclif's parse errors run to several lines, some only a heading ("The following errors occurred:") or advice to

@@ -67,6 +67,12 @@ export default class Start extends BaseCommand<typeof Start> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Closing the terminal: drain as for Ctrl-C (the default would kill us with 129 and leave the state file).
+    // The terminal is gone, so writing to it fails with EIO; that must not end the drain.
+    process.on('SIGHUP', (signal) => {
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+      onSignal(signal);
+    });
 
     const regions = flags.regions?.split(',') ?? (flags.region ? [flags.region] : []);
     const readyTimeoutSeconds = parseDurationSeconds(flags['ready-timeout'], '--ready-timeout');

@@ -9,8 +9,9 @@ import type { ClusterNode } from './node/cluster-node.js';
 
 // A stop that hangs (a store that never answers) must not keep the process alive.
 const HARD_EXIT_MS = 15_000;
-// A node whose supervisor died must not outlive it by more than this.
-const SUPERVISOR_GONE_EXIT_MS = 3000;
+// A node whose supervisor died must not outlive it by more than this: a cluster whose supervisor was killed
+// should be gone before anyone starts another in its folder (its private Redis is already gone with it).
+const SUPERVISOR_GONE_EXIT_MS = 1000;
 
 function configPath(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -45,6 +46,8 @@ function watchSignals(node: ClusterNode, logger: Logger): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A node run by hand in a terminal that is closed drains too, rather than die with 129.
+  process.on('SIGHUP', onSignal);
 }
 
 function watchSupervisor(node: ClusterNode): void {
@@ -63,9 +66,10 @@ function watchSupervisor(node: ClusterNode): void {
   announce();
   // The supervisor's end of the IPC pipe closes when it exits, even on kill -9: never outlive it.
   process.on('disconnect', () => {
-    // Its private Redis died with it, so unregistering may not get through: try briefly, then go.
+    // Its private Redis died with it, so unregistering may not get through: try briefly, then go, without
+    // waiting for the event loop to drain on its own (that took seconds more).
     setTimeout(() => process.exit(1), SUPERVISOR_GONE_EXIT_MS).unref();
-    void node.stop('the supervisor is gone');
+    void node.stop('the supervisor is gone').finally(() => process.exit(1));
   });
   process.on('message', (message: SupervisorMessage) => {
     if (message?.type === 'drain')

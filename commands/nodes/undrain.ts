@@ -17,8 +17,8 @@ export default class NodesUndrain extends BaseCommand<typeof NodesUndrain> {
   };
 
   public async run(): Promise<NodeRecord & { restarted_from?: string }> {
-    const { config, cluster } = await this.loadConfig();
-    const { node, restarted_from } = await undrainNode(config, this.args.id, cluster, process.cwd());
+    const { config, cluster, clusterDir } = await this.loadConfig();
+    const { node, restarted_from } = await undrainNode(config, this.args.id, cluster, clusterDir);
     this.log(
       renderDetails([
         ['node', node.id],

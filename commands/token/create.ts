@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { parseDurationSeconds } from '../../cli/duration.js';
 import { renderDetails } from '../../cli/table.js';
 import { createToken, type VideoGrant } from '../../src/auth/token.js';
+import { envApiKeyPair } from '../../src/config/env.js';
 import { LkcError } from '../../src/errors.js';
 
 /** The longest --valid-for: ten years. */
@@ -128,8 +129,7 @@ export default class TokenCreate extends BaseCommand<typeof TokenCreate> {
   }
 
   private async signingKey(): Promise<{ apiKey: string; apiSecret: string }> {
-    const envKey = process.env.LKC_API_KEY;
-    const envSecret = process.env.LKC_API_SECRET;
+    const { apiKey: envKey, apiSecret: envSecret } = envApiKeyPair(process.env);
     if (envKey && envSecret && !this.flags['api-key']) return { apiKey: envKey, apiSecret: envSecret };
     const { config } = await this.loadConfig();
     const wanted = this.flags['api-key'] ?? envKey;

@@ -1,5 +1,5 @@
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, stringify, type YAMLMap, type YAMLSeq } from 'yaml';
 import { LkcError } from '../errors.js';
 import type { RegionConfig } from './types.js';
 
@@ -25,6 +25,44 @@ function regionName(item: unknown): string | undefined {
   return isScalar(name) ? String(name.value) : undefined;
 }
 
+// The yaml library re-renders the whole document: aligned comments (`port: 7880   # the port`) lose their
+// spacing and a comment at the end of the file moves into the list (issue 17, item 18). A block list whose
+// entries are maps begun on their dash line is edited as text instead, entry by entry; anything else falls back
+// to the library.
+
+/** The lines of a block list's entry `item`: from the start of its dash line to after its last line's newline. */
+function entryLines(text: string, item: { range?: [number, number, number] | null }) {
+  if (!item.range) return undefined;
+  const lineStart = text.lastIndexOf('\n', item.range[0] - 1) + 1;
+  const lead = text.slice(lineStart, item.range[0]);
+  if (!/^ *- +$/.test(lead)) return undefined;
+  const newline = text.indexOf('\n', Math.max(lineStart, item.range[1] - 1));
+  return {
+    start: lineStart,
+    end: newline < 0 ? text.length : newline + 1,
+    dash: lead.indexOf('-'),
+    key: lead.length,
+  };
+}
+
+/** The same regions as `expected`, in order: a text edit is kept only if it reads back as intended. */
+function readsAs(text: string, expected: string[]): boolean {
+  const doc = parseDocument(text);
+  return doc.errors.length === 0 && listedRegionNames(text).join('\n') === expected.join('\n');
+}
+
+function appendEntry(text: string, seq: YAMLSeq, region: RegionConfig): string | undefined {
+  const last = entryLines(text, seq.items[seq.items.length - 1] as never);
+  const first = entryLines(text, seq.items[0] as never);
+  if (!last || !first) return undefined;
+  const pad = ' '.repeat(first.key);
+  const entry =
+    `${' '.repeat(first.dash)}-${' '.repeat(first.key - first.dash - 1)}name: ${stringify(region.name).trimEnd()}\n` +
+    `${pad}lat: ${region.lat}\n${pad}lon: ${region.lon}\n`;
+  const head = text.slice(0, last.end);
+  return `${head}${head.endsWith('\n') ? '' : '\n'}${entry}${text.slice(last.end)}`;
+}
+
 /**
  * Returns `text` with `region` appended to node_selector.regions (created when absent), keeping comments,
  * key order and the rest of the formatting. Refuses a name that is already listed (REGION_EXISTS).
@@ -39,6 +77,11 @@ export function addRegion(text: string, region: RegionConfig, file = 'config'): 
         'REGION_EXISTS',
         `region '${region.name}' is already in ${file}; remove it first to change its coordinates`,
       );
+    }
+    if (!existing.flow) {
+      const edited = appendEntry(text, existing, region);
+      const names = [...existing.items.map(regionName), region.name] as string[];
+      if (edited !== undefined && readsAs(edited, names)) return edited;
     }
     // A flow list ([...]) stays a flow list; a block list gets a block entry.
     if (existing.flow) entry.flow = true;
@@ -79,7 +122,15 @@ export function removeRegion(text: string, name: string, file = 'config', { forc
       `region '${name}' is not in ${file} (node_selector.regions); see: lk-cluster regions list`,
     );
   }
-  (existing as YAMLSeq).items.splice(index, 1);
+  const seq = existing as YAMLSeq;
+  // The last entry leaves `regions: []`, which only the library writes.
+  const lines = seq.items.length > 1 && !seq.flow ? entryLines(text, seq.items[index] as never) : undefined;
+  if (lines) {
+    const edited = text.slice(0, lines.start) + text.slice(lines.end);
+    const names = seq.items.map(regionName).filter((_, i) => i !== index) as string[];
+    if (readsAs(edited, names)) return edited;
+  }
+  seq.items.splice(index, 1);
   return doc.toString();
 }
 

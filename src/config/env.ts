@@ -24,6 +24,22 @@ export interface EnvOverrides {
 
 const bad = (variable: EnvVariable, advice: string) => new LkcError('BAD_INPUT', `${variable}: ${advice}`);
 
+/**
+ * LKC_API_KEY and LKC_API_SECRET, the key pair a CLI command signs with, as given (trimmed; empty counts as
+ * unset). A secret is held to the length a config file's must have: a short one was accepted here alone.
+ */
+export function envApiKeyPair(env: NodeJS.ProcessEnv): { apiKey?: string; apiSecret?: string } {
+  const apiKey = env.LKC_API_KEY?.trim() || undefined;
+  const apiSecret = env.LKC_API_SECRET?.trim() || undefined;
+  if (apiSecret !== undefined && apiSecret.length < MIN_SECRET_LENGTH) {
+    throw new LkcError(
+      'BAD_INPUT',
+      `LKC_API_SECRET is shorter than ${MIN_SECRET_LENGTH} characters, which no node accepts in its keys; use the full secret`,
+    );
+  }
+  return { apiKey, apiSecret };
+}
+
 /** Parses LiveKit-style `LKC_KEYS` ("key1: secret1, key2: secret2"); the secret never appears in an error. */
 export function parseKeysVariable(text: string): Record<string, string> {
   const keys: Record<string, string> = {};

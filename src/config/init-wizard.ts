@@ -2,6 +2,7 @@ import inquirer from 'inquirer';
 import { builtinRegion, CLOUD_REGIONS } from '../geo/cloud-regions.js';
 import {
   checkAnswers,
+  checkRegionInTable,
   defaultSelector,
   generateApiKey,
   generateSecret,
@@ -30,6 +31,7 @@ export function answersWithDefaults(given: GivenAnswers): InitAnswers {
   const region = given.region ?? DEFAULT_REGION;
   const regions = given.regions ?? regionsWith(SEED_REGIONS, region);
   const redis = given.redis ?? undefined;
+  checkRegionInTable({ redis, region, regions, selector: given.selector });
   return {
     port: given.port ?? 7880,
     region,
@@ -152,5 +154,6 @@ export async function askForAnswers(given: GivenAnswers): Promise<InitAnswers> {
     secret: given.secret ?? generateSecret(),
   };
   checkAnswers(answers);
+  checkRegionInTable({ ...answers, selector: given.selector });
   return { ...answers, selector: given.selector ?? defaultSelector(answers) };
 }

@@ -122,6 +122,22 @@ export function checkAnswers(answers: Partial<InitAnswers>): void {
   }
 }
 
+/**
+ * With Redis, a new config places rooms by region unless told otherwise; a node region missing from the region
+ * table would silently turn that into `any` (issue 17, item 13), so it is refused, saying how to add it.
+ */
+export function checkRegionInTable(
+  answers: Pick<InitAnswers, 'redis' | 'region' | 'regions'> & { selector?: SelectorKind },
+): void {
+  if (!answers.redis || (answers.selector !== undefined && answers.selector !== 'regionaware')) return;
+  if (answers.regions.some((r) => r.name === answers.region)) return;
+  const table = [...answers.regions.map((r) => r.name), `${answers.region}:LAT:LON`].join(',');
+  throw new LkcError(
+    'BAD_INPUT',
+    `--region: '${answers.region}' is not a built-in region nor in --regions, so rooms cannot be placed by region (regionaware, the default with --redis): give its coordinates, e.g. --regions ${table}, or pass --selector any`,
+  );
+}
+
 /** The selector a new config gets: regionaware when there is a cluster and a region table with this node's region in it. */
 export function defaultSelector(answers: Pick<InitAnswers, 'redis' | 'region' | 'regions'>): SelectorKind {
   return answers.redis && answers.regions.some((r) => r.name === answers.region) ? 'regionaware' : 'any';

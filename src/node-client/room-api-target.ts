@@ -1,3 +1,4 @@
+import { envApiKeyPair } from '../config/env.js';
 import type { Config } from '../config/types.js';
 import { LkcError } from '../errors.js';
 import type { ClusterState } from '../supervisor/state-file.js';
@@ -51,8 +52,7 @@ function targetUrls(config: Config, sources: TargetSources): string[] {
  * cluster started in this folder). The secret is never part of an error.
  */
 function targetKey(config: Config, env: NodeJS.ProcessEnv): { apiKey: string; apiSecret: string } {
-  const apiKey = env.LKC_API_KEY?.trim();
-  const apiSecret = env.LKC_API_SECRET?.trim();
+  const { apiKey, apiSecret } = envApiKeyPair(env);
   if (apiKey && apiSecret) return { apiKey, apiSecret };
   if (apiSecret) throw new LkcError('BAD_INPUT', 'LKC_API_SECRET is set without LKC_API_KEY: set both');
   if (apiKey) {

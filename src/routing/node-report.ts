@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import { LkcError } from '../errors.js';
 import type { NodeState, NodeView } from '../records.js';
+import { checkRegionKnown } from '../selector/errors.js';
 import type { ClusterReader } from './types.js';
 
 /** A node as `nodes list` and `nodes show` report it: the record, its lease, and what an operator should notice. */
@@ -41,7 +42,9 @@ export async function listNodeReport(
   filter: NodeFilter = {},
 ): Promise<NodeListing[]> {
   const now = Date.now();
-  return (await router.listNodes())
+  const nodes = await router.listNodes();
+  if (filter.region) checkRegionKnown(filter.region, config.node_selector.regions, nodes);
+  return nodes
     .map((node) => nodeListing(node, config, now))
     .filter((node) => !filter.region || node.region === filter.region)
     .filter(

@@ -1,7 +1,7 @@
 import { isLkcError, LkcError } from '../errors.js';
 import { checkName } from '../names.js';
 import type { NodeView } from '../records.js';
-import { NoAvailableNodesError } from '../selector/errors.js';
+import { checkRegionKnown, NoAvailableNodesError } from '../selector/errors.js';
 import { explainPlacement, type PlacementOutcome } from '../selector/explain.js';
 import type { PlacementExplanation } from '../selector/explanation.js';
 import { type PreparedNodes, type Selection, selectFrom, selectPinned } from '../selector/select.js';
@@ -69,6 +69,10 @@ export async function placeRoomWith(
   const exclude = new Set<string>();
   let refreshed = false;
   let prepared = store.prepared();
+  // regionaware refuses an origin outside its table itself; the other kinds ignore the origin, so say it is wrong.
+  if (options.originRegion && prepared.selector.kind !== 'regionaware') {
+    checkRegionKnown(options.originRegion, prepared.selector.regions, prepared.nodes);
+  }
   const explain = (outcome: Omit<PlacementOutcome, 'origin' | 'exclude'>): PlacementExplanation => {
     if (options.explain) return explainPlacement(prepared, { ...outcome, origin, exclude });
     // Verdicts cost a pass over every node; a placement that was not asked to explain itself keeps the rule only.

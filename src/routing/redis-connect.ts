@@ -4,11 +4,12 @@ import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import type { RedisConfig } from '../config/types.js';
 import { LkcError } from '../errors.js';
 import { assertClusterSafePrefix } from './keys.js';
+import { describeRedis, type RedisMode, redisMode } from './redis-address.js';
+
+export { describeRedis, type RedisMode, redisMode };
 
 /** A connection to a standalone, Sentinel-managed or clustered Redis. */
 export type RedisClient = Redis | Cluster;
-
-export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
 
 export interface RedisConnectOptions {
   /** Give up on the first connection after this long (an unreachable or silent Redis never hangs a command). */
@@ -30,25 +31,6 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Reconnection delay: doubles from 100 ms, capped at `capMs` (2 s), forever (a node outlives Redis restarts). */
 export function reconnectDelay(attempt: number, capMs = 2_000): number {
   return Math.min(100 * 2 ** Math.max(0, attempt - 1), capMs);
-}
-
-/** Which of the three Redis setups the config describes (Cluster wins, then Sentinel). */
-export function redisMode(config: RedisConfig): RedisMode {
-  if (config.cluster_addresses?.length) return 'cluster';
-  if (config.sentinel_master_name && config.sentinel_addresses?.length) return 'sentinel';
-  return 'standalone';
-}
-
-/** Where the config points, for messages: addresses only, never credentials. */
-export function describeRedis(config: RedisConfig): string {
-  switch (redisMode(config)) {
-    case 'cluster':
-      return `redis cluster ${config.cluster_addresses!.join(', ')}`;
-    case 'sentinel':
-      return `redis sentinel master "${config.sentinel_master_name}" via ${config.sentinel_addresses!.join(', ')}`;
-    default:
-      return `redis at ${config.address ?? '127.0.0.1:6379'}`;
-  }
 }
 
 /** Splits "host:port" (or "[v6]:port", or "host" for port 6379). */
@@ -135,6 +117,24 @@ export function createRedisClient(config: RedisConfig, options: RedisConnectOpti
     ...parseAddress(config.address ?? '127.0.0.1:6379'),
     db: config.db ?? 0,
   });
+}
+
+/** ioredis' ways of saying that Redis is gone: a closed socket, a queue given up on, a timeout, a cluster down. */
+const CONNECTION_FAILURE =
+  /max retries|MaxRetriesPerRequest|Connection is closed|Command timed out|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|CLUSTERDOWN|None of startup nodes|Failed to refresh slots/i;
+
+/**
+ * The LkcError a lost connection reads as, or undefined for any other error. ioredis' own words ("Reached the
+ * max retries per request limit ... Refer to maxRetriesPerRequest") name its options, not what happened, and
+ * would reach a user verbatim through /rtc, Twirp and the CLI; this says it once for all three.
+ */
+export function redisConnectionError(err: unknown, where: string): LkcError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.name !== 'MaxRetriesPerRequestError' && !CONNECTION_FAILURE.test(err.message)) return undefined;
+  const why = /Command timed out|ETIMEDOUT/i.test(err.message)
+    ? 'it did not answer in time'
+    : 'the cluster store is down or unreachable';
+  return new LkcError('REDIS_UNAVAILABLE', `cannot reach ${where}: ${why}; try again`, { cause: err });
 }
 
 const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username|AUTH failed|NOPERM/i;

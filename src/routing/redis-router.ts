@@ -16,6 +16,7 @@ import {
   describeRedis,
   type RedisClient,
   type RedisConnectOptions,
+  redisConnectionError,
   waitUntilReady,
 } from './redis-connect.js';
 import { RoutingScripts } from './scripts.js';
@@ -46,9 +47,6 @@ export interface RedisRouterOptions extends RedisConnectOptions {
 
 const DEFAULT_VIEW_REFRESH_MS = 500;
 const CLOSE_TIMEOUT_MS = 1_000;
-
-const CONNECTION_FAILURE =
-  /max retries|MaxRetriesPerRequest|Connection is closed|Command timed out|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|CLUSTERDOWN|None of startup nodes|Failed to refresh slots/i;
 
 /**
  * The cluster router: node records, leases, room mappings and the message bus in Redis (standalone, Sentinel
@@ -145,7 +143,8 @@ export class RedisRouter implements Router {
 
   async getNode(nodeId: string): Promise<NodeView | undefined> {
     const k = this.keys;
-    const results = await this.guard(
+    // A pipeline's exec resolves with each command's error: they go through guard like a rejection would.
+    const [record, leftMs, ttl, recent, clock] = (await this.guard(
       this.client
         .pipeline()
         .hget(k.nodes, nodeId)
@@ -153,12 +152,14 @@ export class RedisRouter implements Router {
         .get(k.alive(nodeId))
         .hget(k.recent, nodeId)
         .time()
-        .exec(),
-    );
-    const [record, leftMs, ttl, recent, clock] = (results ?? []).map(([err, value]) => {
-      if (err) throw err;
-      return value;
-    }) as [string | null, number, string | null, string | null, [string, string]];
+        .exec()
+        .then((results) =>
+          (results ?? []).map(([err, value]) => {
+            if (err) throw err;
+            return value;
+          }),
+        ),
+    )) as [string | null, number, string | null, string | null, [string, string]];
     if (!record) return undefined;
     const parsed = JSON.parse(record) as NodeRecord;
     const alive = leftMs !== -2;
@@ -384,14 +385,7 @@ export class RedisRouter implements Router {
       return await promise;
     } catch (err) {
       if (isLkcError(err)) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      if (
-        CONNECTION_FAILURE.test(message) ||
-        (err instanceof Error && err.name === 'MaxRetriesPerRequestError')
-      ) {
-        throw new LkcError('REDIS_UNAVAILABLE', `lost ${this.where}: ${message}`, { cause: err });
-      }
-      throw err;
+      throw redisConnectionError(err, this.where) ?? err;
     }
   }
 }

@@ -20,6 +20,24 @@ export function unknownOriginRegion(region: string, regions: RegionConfig[]): Lk
   );
 }
 
+/**
+ * Refuses a region no one knows: not in node_selector.regions and no node registered in it. A filter or an
+ * origin in such a region matches nothing, and an empty answer would not say that the name is wrong.
+ */
+export function checkRegionKnown(
+  region: string,
+  regions: readonly RegionConfig[],
+  nodes: readonly { region: string }[],
+): void {
+  if (regions.some((r) => r.name === region) || nodes.some((n) => n.region === region)) return;
+  const known = [...new Set([...regions.map((r) => r.name), ...nodes.map((n) => n.region).filter(Boolean)])];
+  throw new LkcError(
+    'REGION_NOT_FOUND',
+    `unknown region '${region}': it is not in node_selector.regions and no node is registered in it` +
+      (known.length ? ` (known: ${known.join(', ')})` : ''),
+  );
+}
+
 /** A node asked for by id (CreateRoom's node_id) cannot take the room. */
 export function pinnedNodeUnavailable(nodeId: string, why: string): LkcError {
   return new LkcError('UNAVAILABLE', `node ${nodeId} cannot take the room: ${why}`);

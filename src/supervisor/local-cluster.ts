@@ -11,7 +11,14 @@ import { nextFreePort, splitPortRange } from '../system/ports.js';
 import { describeEvent } from './events.js';
 import { type LocalRedis, startLocalRedis } from './local-redis.js';
 import { REQUEST_POLL_MS, removeSlotRequests, takeSlotRestarts } from './slot-requests.js';
-import { type ClusterState, readState, removeState, statePath, writeState } from './state-file.js';
+import {
+  type ClusterState,
+  processStartTime,
+  readState,
+  removeState,
+  statePath,
+  writeState,
+} from './state-file.js';
 import { type NodeSpec, Supervisor } from './supervisor.js';
 
 export interface StartClusterOptions {
@@ -155,9 +162,11 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
   }
 
   const startedAt = Date.now();
+  const supervisorStart = processStartTime(process.pid);
   const state = (): ClusterState => ({
     version: 1,
     supervisor_pid: process.pid,
+    ...(supervisorStart ? { supervisor_start: supervisorStart } : {}),
     started_at: startedAt,
     ...(configFile ? { config_file: configFile } : {}),
     ...(redisAddress

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Config, NodeSelectorConfig } from '../config/types.js';
 import type { NodeState } from '../records.js';
 
@@ -27,6 +27,11 @@ export interface StateNode {
 export interface ClusterState {
   version: 1;
   supervisor_pid: number;
+  /**
+   * When the supervisor process began, as /proc/PID/stat says (clock ticks since boot): with the pid, it tells
+   * our supervisor from another process that got the same pid after a reboot or in a new container.
+   */
+  supervisor_start?: string;
   /** Epoch milliseconds. */
   started_at: number;
   config_file?: string;
@@ -72,9 +77,29 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** When process `pid` began (field 22 of /proc/PID/stat); undefined where there is no /proc or no such process. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces or parentheses itself: count after the last.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+// kill(pid, 0) alone takes any process with that pid for the supervisor: after a reboot, or in a container where
+// every new supervisor is pid 1 again, a stale file would block `start` forever.
+function supervisorRuns(state: ClusterState): boolean {
+  if (state.supervisor_pid === process.pid || !processAlive(state.supervisor_pid)) return false;
+  if (state.supervisor_start === undefined) return true;
+  const began = processStartTime(state.supervisor_pid);
+  return began === undefined || began === state.supervisor_start;
+}
+
 /**
  * The state of the cluster started in `cwd`, or undefined when there is none or its supervisor is gone (a state
- * file left behind by a supervisor that was killed is ignored).
+ * file left behind by a supervisor that was killed, or whose pid another process has now, is ignored).
  */
 export function readState(cwd: string): ClusterState | undefined {
   let state: ClusterState;
@@ -84,7 +109,28 @@ export function readState(cwd: string): ClusterState | undefined {
     return undefined;
   }
   if (state?.version !== 1 || typeof state.supervisor_pid !== 'number') return undefined;
-  return processAlive(state.supervisor_pid) ? state : undefined;
+  return supervisorRuns(state) ? state : undefined;
+}
+
+/** A local cluster and the folder whose state file it was found in. */
+export interface FoundCluster {
+  dir: string;
+  state: ClusterState;
+}
+
+/**
+ * The local cluster a command run in `cwd` with `configFile` means: `start` leaves its state file where it runs,
+ * which is usually beside its config, so `-c ../demo/lk-cluster.yaml` finds the cluster in ../demo. The folder
+ * whose cluster runs that very config comes first, then the working directory, then the config's folder.
+ */
+export function findLocalCluster(cwd: string, configFile?: string): FoundCluster | undefined {
+  const config = configFile ? resolve(cwd, configFile) : undefined;
+  const dirs = [...new Set([resolve(cwd), ...(config ? [dirname(config)] : [])])];
+  const found = dirs.flatMap((dir) => {
+    const state = readState(dir);
+    return state ? [{ dir, state }] : [];
+  });
+  return found.find((f) => config && f.state.config_file === config) ?? found[0];
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterState } from '../../src/supervisor/state-file.js';
 import { clusterPids, endStart, readStateFile, runStart, type StartRun } from '../helpers/cluster-process.js';
@@ -87,6 +87,28 @@ describe('a single-node cluster started with no config is inspectable from its f
     });
     assert.equal(anyNode.code, 0, anyNode.stderr);
     assert.equal((JSON.parse(anyNode.stdout) as { node_id: string }).node_id, state.nodes[0]!.id);
+  });
+
+  it('is found from another folder through -c with the config beside it', async () => {
+    // The config the cluster would run with: no redis, the key pair its node accepts.
+    writeFileSync(join(cwd, 'lk-cluster.yaml'), `keys:\n  ${state.api_key}: ${state.api_secret}\n`);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'lkc-elsewhere-'));
+    try {
+      const run = await runCli(
+        ['nodes', 'list', '-c', relative(elsewhere, join(cwd, 'lk-cluster.yaml')), '--json'],
+        {
+          cwd: elsewhere,
+        },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(
+        (JSON.parse(run.stdout) as Array<{ id: string }>).map((n) => n.id),
+        [state.nodes[0]!.id],
+      );
+    } finally {
+      rmSync(join(cwd, 'lk-cluster.yaml'), { force: true });
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   // Last: it stops the cluster's only node.

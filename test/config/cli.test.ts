@@ -195,6 +195,57 @@ describe('lk-cluster config init', () => {
     assert.deepEqual(config.node_selector.regions[0], { name: 'lab', lat: 52.5, lon: 13.4 });
   });
 
+  it('refuses a --region missing from the region table with --redis, rather than write kind: any', async () => {
+    const file = join(dir, 'mars.yaml');
+    const run = await runCli([
+      'config',
+      'init',
+      file,
+      '--yes',
+      '--region',
+      'mars',
+      '--redis',
+      '10.0.0.5:6379',
+    ]);
+    assert.equal(run.code, 1, run.stdout);
+    assert.equal(
+      run.stderr,
+      "--region: 'mars' is not a built-in region nor in --regions, so rooms cannot be placed by region (regionaware, the default with --redis): give its coordinates, e.g. --regions us-west-2,us-east,mars:LAT:LON, or pass --selector any\n",
+    );
+    assert.ok(!existsSync(file), 'nothing is written');
+
+    // Given its coordinates it is placed by region, as the help says; asked for `any`, it is `any`.
+    const placed = await runCli([
+      'config',
+      'init',
+      file,
+      '--yes',
+      '--region',
+      'mars',
+      '--regions',
+      'us-east,mars:10:20',
+      '--redis',
+      '10.0.0.5:6379',
+    ]);
+    assert.equal(placed.code, 0, placed.stderr);
+    assert.equal(parse(readFileSync(file, 'utf8')).node_selector.kind, 'regionaware');
+    const any = await runCli([
+      'config',
+      'init',
+      file,
+      '--yes',
+      '--force',
+      '--region',
+      'mars',
+      '--redis',
+      '10.0.0.5:6379',
+      '--selector',
+      'any',
+    ]);
+    assert.equal(any.code, 0, any.stderr);
+    assert.equal(parse(readFileSync(file, 'utf8')).node_selector.kind, 'any');
+  });
+
   it('asks for --yes when stdin is not a terminal', async () => {
     const cwd = mkdtempSync(join(dir, 'notty-'));
     const run = await runCli(['config', 'init'], { cwd });

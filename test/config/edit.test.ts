@@ -56,6 +56,39 @@ describe('editing regions in place', () => {
     });
   });
 
+  it('keeps the file byte for byte apart from the entry: aligned comments, odd indents, a comment at the end', () => {
+    const aligned = [
+      'port: 7880   # the port',
+      'region: us-west-2    # where this node runs',
+      'node_selector:',
+      '   kind: regionaware',
+      '   regions:',
+      '   -   name: us-west-2   # Oregon-ish',
+      '       lat: 37.64046607830567',
+      '       lon: -120.88026233189062',
+      '   -   name: us-east',
+      '       lat: 40.68914362140307',
+      '       lon: -74.04445748616385   # east',
+      '',
+      '# a comment at the end of the file',
+      '',
+    ].join('\n');
+    const added = addRegion(aligned, { name: 'eu-west-1', lat: 53.3498, lon: -6.2603 });
+    assert.equal(
+      added,
+      aligned.replace(
+        '   # east\n',
+        '   # east\n   -   name: eu-west-1\n       lat: 53.3498\n       lon: -6.2603\n',
+      ),
+    );
+    assert.equal(removeRegion(added, 'eu-west-1'), aligned, 'remove undoes add exactly');
+    assert.equal(
+      removeRegion(aligned, 'us-west-2', 'x', { force: true }),
+      aligned.replace(/ {3}- {3}name: us-west-2.*\n.*\n.*\n/, ''),
+      'the first entry goes, its lines only',
+    );
+  });
+
   it('creates node_selector.regions when the file has none', () => {
     const edited = addRegion('# mine\nport: 7880\n', { name: 'lab', lat: -33.5, lon: 151 });
     assert.ok(edited.startsWith('# mine\nport: 7880\n'));

@@ -267,4 +267,56 @@ describe('cluster commands', () => {
       await locked.stop();
     }
   });
+
+  it('refuses a region that is neither in the table nor any node’s, with every selector', async () => {
+    writeFileSync(
+      join(dir, 'any.yaml'),
+      yaml([
+        'region: us-west-2',
+        'keys:',
+        '  devkey: a-secret-of-at-least-32-characters-long',
+        'redis:',
+        `  address: ${redis.address}`,
+        `  key_prefix: "${prefix}"`,
+        'node_selector:',
+        '  kind: any',
+      ]),
+    );
+    // A node's own region counts as known, table or not.
+    await registry.registerNode(nodeRecord('lab-node', { region: 'lab', port: 7884 }));
+    try {
+      const unknown =
+        /^unknown region 'mars': it is not in node_selector\.regions and no node is registered in it \(known: .*lab.*\)\n$/;
+      for (const args of [
+        ['nodes', 'list', '--region', 'mars', '-c', 'cluster.yaml'],
+        ['nodes', 'list', '--region', 'mars', '-c', 'any.yaml'],
+        ['room', 'place', 'r1', '--region', 'mars', '-c', 'any.yaml'],
+      ]) {
+        const run = await cli(args, dir);
+        assert.equal(run.code, 1, `${args.join(' ')}: ${run.stdout}`);
+        assert.match(run.stderr, unknown, args.join(' '));
+      }
+      assert.equal(await registry.getRoomNode('r1'), undefined, 'nothing was claimed');
+
+      const lab = await cli(['nodes', 'list', '--region', 'lab', '-c', 'any.yaml', '--json'], dir);
+      assert.equal(lab.code, 0, lab.stderr);
+      assert.deepEqual(
+        (JSON.parse(lab.stdout) as Array<{ id: string }>).map((n) => n.id),
+        ['lab-node'],
+      );
+      const table = await cli(
+        ['nodes', 'list', '--region', 'us-east', '--state', 'draining', '-c', 'any.yaml'],
+        dir,
+      );
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, /no node matches the filter/);
+      const placed = await cli(
+        ['room', 'place', 'r-lab', '--region', 'lab', '-c', 'any.yaml', '--dry-run'],
+        dir,
+      );
+      assert.equal(placed.code, 0, placed.stderr);
+    } finally {
+      await registry.unregisterNode('lab-node');
+    }
+  });
 });

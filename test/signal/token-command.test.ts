@@ -112,4 +112,23 @@ describe('lk-cluster token create', () => {
       assert.match(run.stderr, message);
     }
   });
+
+  it('holds LKC_API_SECRET to the 32 characters a config file’s secret needs, for tokens and the Room API', async () => {
+    const env = { LKC_API_KEY: 'APIshort', LKC_API_SECRET: 'short' };
+    const short =
+      /^LKC_API_SECRET is shorter than 32 characters, which no node accepts in its keys; use the full secret\n$/;
+    for (const args of [
+      ['token', 'create', '--list', '-c', config],
+      ['room', 'create', 'r1', '--url', 'http://127.0.0.1:1', '-c', config],
+    ]) {
+      const run = await runCli(args, { env });
+      assert.equal(run.code, 1, `${args.join(' ')}: ${run.stdout}`);
+      assert.equal(run.stdout, '');
+      assert.match(run.stderr, short, args.join(' '));
+    }
+    const long = await runCli(['token', 'create', '--list', '-c', config], {
+      env: { ...env, LKC_API_SECRET: 's'.repeat(32) },
+    });
+    assert.equal(long.code, 0, long.stderr);
+  });
 });

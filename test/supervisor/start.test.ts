@@ -41,6 +41,9 @@ async function nodesList(cwd: string): Promise<Listed[]> {
 /** The supervisor drains its nodes (no rooms) and exits in a few seconds; far longer means a hang. */
 const EXIT_MS = 20_000;
 
+/** After kill -9 of the supervisor: a node's bounded stop (1 s), with room for a busy machine's timers. */
+const NODES_GONE_AFTER_SUPERVISOR_MS = 2500;
+
 // The embedded default's lease (no config file): LiveKit-like 6 s.
 const DEFAULT_LEASE_TTL_MS = 6000;
 
@@ -182,7 +185,7 @@ describe('kill -9 of the supervisor', () => {
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  it('leaves no orphan: its nodes, their workers and its redis-server all end', async () => {
+  it('leaves no orphan: its nodes, their workers and its redis-server all end', async (t) => {
     run = await runStart(['--nodes', '2', '--port', String(await freePort())], cwd);
     const state = readStateFile(cwd);
     pids = await clusterPids(state);
@@ -191,7 +194,12 @@ describe('kill -9 of the supervisor', () => {
     assert.ok(pids.includes(state.redis!.pid!));
     run.child.kill('SIGKILL');
     await exitedWithin(run.child, 5000, 'the supervisor to die of SIGKILL');
-    await waitAllGone(pids, 10_000);
+    const killedAt = Date.now();
+    // The IPC channel closes with the supervisor: its nodes stop at once (they lived on 5-10 s).
+    const nodePids = state.nodes.map((n) => n.pid!);
+    await waitAllGone(nodePids, NODES_GONE_AFTER_SUPERVISOR_MS);
+    t.diagnostic(`nodes gone ${Date.now() - killedAt} ms after the supervisor`);
+    await waitAllGone(pids, 5_000);
   });
 });
 
@@ -227,6 +235,32 @@ describe('lk-cluster start with no config file and one node', () => {
     const exit = await exitedWithin(run.child, EXIT_MS, 'the single-node supervisor to exit on SIGINT');
     assert.deepEqual(exit, { code: 0, signal: null });
     await waitAllGone(pids, 5000);
+  });
+});
+
+describe('SIGHUP of the supervisor (its terminal closed)', () => {
+  let cwd: string;
+  let run: StartRun | undefined;
+  let pids: number[] = [];
+
+  before(async () => {
+    cwd = mkdtempSync(join(tmpdir(), 'lkc-hup-'));
+  });
+
+  after(async () => {
+    await endStart(run, pids);
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('drains like Ctrl-C: exit 0, its node gone, no state file left', async () => {
+    run = await runStart(['--port', String(await freePort())], cwd);
+    pids = await clusterPids(readStateFile(cwd));
+    run.child.kill('SIGHUP');
+    const exit = await exitedWithin(run.child, EXIT_MS, 'the supervisor to exit on SIGHUP');
+    assert.deepEqual(exit, { code: 0, signal: null }, run.output());
+    assert.match(run.output(), /SIGHUP: draining every node/);
+    await waitAllGone(pids, 5000);
+    assert.equal(existsSync(join(cwd, '.lk-cluster', 'state.json')), false, 'the state file is removed');
   });
 });
 
