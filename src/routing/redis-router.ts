@@ -361,7 +361,7 @@ export class RedisRouter implements Router {
       intervalMs: options.intervalMs,
     });
     const stop = await listenClusterEvents(this.client, this.keys, this.where, options.onEvent);
-    return { sweepOnce: () => sweeper.sweepOnce(), stop };
+    return { sweepOnce: (mayStill) => sweeper.sweepOnce(mayStill), stop };
   }
 
   async close(): Promise<void> {
