@@ -161,10 +161,13 @@ function fatalFailure(message: string, config?: RedisConfig): string | undefined
     return `${message} (check the redis username and password)`;
   }
   if (!config || !tlsOptions(config)) return undefined;
-  if (RESET.test(message) && !config.tls?.cert_file) {
-    return `${message} (the TLS server closed the connection: if it asks for client certificates, set redis.tls.cert_file and key_file)`;
+  // OpenSSL's own line ("8C...:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate
+  // required:../deps/...c:1601:SSL alert number 116\n"): its reason alone.
+  const reason = /SSL routines:[^:]*:([^:]+):/.exec(message)?.[1] ?? message;
+  if (RESET.test(reason) && !config.tls?.cert_file) {
+    return `${reason} (the TLS server closed the connection: if it asks for client certificates, set redis.tls.cert_file and key_file)`;
   }
-  if (UNTRUSTED_SERVER.test(message)) return `${message} (check redis.tls.ca_file)`;
+  if (UNTRUSTED_SERVER.test(reason)) return `${reason} (check redis.tls.ca_file)`;
   return undefined;
 }
 

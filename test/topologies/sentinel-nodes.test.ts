@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { DEFAULT_KEY_PREFIX as PREFIX } from '../../src/config/defaults.js';
 import { joinToken } from '../helpers/fault-cluster.js';
@@ -105,6 +105,22 @@ describe('node processes over Sentinel (with a sentinel password) through a fail
   });
 
   it('keeps a bridged session and one node per room through a kill -9 of the master', async (t) => {
+    try {
+      await failover(t);
+    } catch (err) {
+      stopPlacing();
+      // What each node logged says which part lost the session or the room.
+      for (const [name, node] of [
+        ['A', a],
+        ['B', b],
+      ] as const)
+        t.diagnostic(`node ${name} (${node.id}):\n${node.output().split('\n').slice(-40).join('\n')}`);
+      throw err;
+    }
+  });
+
+  let stopPlacing = () => {};
+  async function failover(t: TestContext): Promise<void> {
     const room = 'bridged';
     const created = await admin(a.url, 'POST', '/admin/rooms', { name: room });
     assert.equal(created.status, 200, JSON.stringify(created.body));
@@ -144,6 +160,10 @@ describe('node processes over Sentinel (with a sentinel password) through a fail
         rooms.push(name);
       }
     })();
+    placer.catch(() => {});
+    stopPlacing = () => {
+      placing = false;
+    };
     await waitFor(() => rooms.length >= 2, {
       timeoutMs: 15_000,
       what: 'two rooms placed before the failover',
@@ -157,6 +177,8 @@ describe('node processes over Sentinel (with a sentinel password) through a fail
     const roomsBefore = rooms.length;
     // Sent while the master is dead: the bridge holds it until the bus is back.
     const held = carol.request('createWebRtcTransport', { direction: 'send' }, HELD_ANSWER_MS);
+    // Awaited below; a rejection before then must fail this test, not the file as unhandled.
+    held.catch(() => {});
 
     await waitFor(async () => (await sentinel.masterAddress()) === sentinel.replica.address, {
       timeoutMs: FAILOVER_MS,
@@ -219,5 +241,5 @@ describe('node processes over Sentinel (with a sentinel password) through a fail
       );
     }
     assert.equal(await onMaster<string | null>('HGET', `${PREFIX}room_node`, room), a.id);
-  });
+  }
 });
