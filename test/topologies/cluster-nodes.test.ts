@@ -127,5 +127,15 @@ describe('three node processes on a 3-master Redis Cluster', () => {
       { what: "alice's join to reach carol through the bridge" },
     );
     assert.equal(carol.closed(), undefined);
+    // More bridged joins through B and C: each one's open and first frames must reach A in order.
+    for (let i = 0; i < 8; i++) {
+      const via = nodes[1 + (i % 2)]!;
+      const guest = await openSession(via.url, await joinToken('over-cluster', `guest-${i}`));
+      sessions.push(guest);
+      const answer = await guest.request('join');
+      assert.equal(answer.ok, true, `guest-${i} through ${via.id}: ${JSON.stringify(answer.error)}`);
+      assert.equal(answer.data.node.id, a.id);
+      assert.equal((await guest.request('createWebRtcTransport', { direction: 'recv' })).ok, true);
+    }
   });
 });
