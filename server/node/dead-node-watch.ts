@@ -66,7 +66,9 @@ export class DeadNodeWatcher {
     // that it was the one declared dead), and not right after it came back from an outage.
     if (!this.deps.lease.maySweep() || !this.deps.active() || !this.watch) return;
     try {
-      const outcome = await this.watch.sweepOnce();
+      // Asked again once the store has answered: a tick begun before an outage must not sweep after it, when
+      // every lease has run out and no node has reported yet.
+      const outcome = await this.watch.sweepOnce(() => this.deps.lease.maySweep() && this.deps.active());
       if (this.failing) this.log.info('sweeping works again');
       this.failing = undefined;
       if (outcome.status !== 'swept') return;

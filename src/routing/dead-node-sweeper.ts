@@ -86,11 +86,16 @@ export class DeadNodeSweeper {
     return { status: 'swept', nodes };
   }
 
-  /** One sweep: lock, remove every dead node found, release. */
-  async sweepOnce(): Promise<SweepOutcome> {
+  /**
+   * One sweep: lock, remove every dead node found, release. `mayStill` is asked once the lock is taken: the lock's
+   * answer proves the store answers now, while the caller's decision to sweep may date from before an outage that
+   * the lock command sat through in the offline queue (every lease may have run out meanwhile).
+   */
+  async sweepOnce(mayStill?: () => boolean): Promise<SweepOutcome> {
     const token = await this.acquire();
     if (!token) return { status: 'busy' };
     try {
+      if (mayStill && !mayStill()) return { status: 'declined' };
       return await this.sweepWith(token);
     } finally {
       await this.release(token).catch(() => false);

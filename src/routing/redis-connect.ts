@@ -138,6 +138,38 @@ export function redisConnectionError(err: unknown, where: string): LkcError | un
 }
 
 const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username|AUTH failed|NOPERM/i;
+/** How ioredis wraps what the sentinels answered: the retry it announces is not ours to promise. */
+const SENTINELS_FAILED = /^All sentinels are unreachable\. Retrying from scratch after \d+ms\. Last error: /;
+
+/** Node's own words for a server certificate it does not trust. */
+const UNTRUSTED_SERVER = /certificate|self.signed|unable to verify|altname|Hostname\/IP does not match/i;
+/** A TLS server that wants a client certificate ends the handshake (TLS 1.3: right after it) with a reset. */
+const RESET = /ECONNRESET|socket hang up|certificate required|before secure TLS connection/i;
+/** ioredis's failure of a queued command: it says nothing about why the connection failed. */
+const RETRIES_EXHAUSTED = /^Reached the max retries per request limit/;
+
+/**
+ * A connection error that no retry can cure, in a few words and with the settings to check: an auth failure
+ * (the sentinels' own or the data server's), a server certificate not trusted, or a TLS server that resets a
+ * client without a certificate. Undefined: a failure worth retrying until the connect timeout.
+ */
+function fatalFailure(message: string, config?: RedisConfig): string | undefined {
+  if (AUTH_FAILURE.test(message)) {
+    if (SENTINELS_FAILED.test(message)) {
+      return `the sentinels refused: ${message.replace(SENTINELS_FAILED, '')} (check redis.sentinel_username and sentinel_password)`;
+    }
+    return `${message} (check the redis username and password)`;
+  }
+  if (!config || !tlsOptions(config)) return undefined;
+  // OpenSSL's own line ("8C...:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate
+  // required:../deps/...c:1601:SSL alert number 116\n"): its reason alone.
+  const reason = /SSL routines:[^:]*:([^:]+):/.exec(message)?.[1] ?? message;
+  if (RESET.test(reason) && !config.tls?.cert_file) {
+    return `${reason} (the TLS server closed the connection: if it asks for client certificates, set redis.tls.cert_file and key_file)`;
+  }
+  if (UNTRUSTED_SERVER.test(reason)) return `${reason} (check redis.tls.ca_file)`;
+  return undefined;
+}
 
 /**
  * Connects to the Redis the config describes and waits until it answers, at most `connectTimeoutMs`: a Redis
@@ -148,7 +180,7 @@ export async function connectRedis(
   options: RedisConnectOptions = {},
 ): Promise<RedisClient> {
   const client = createRedisClient(config, options);
-  await waitUntilReady(client, describeRedis(config), options);
+  await waitUntilReady(client, describeRedis(config), options, config);
   return client;
 }
 
@@ -161,23 +193,31 @@ export async function checkRedis(config: RedisConfig, timeoutMs = 3_000): Promis
   client.disconnect();
 }
 
-/** Connects a lazily created client (e.g. a `duplicate()` for pub/sub) and waits until it answers. */
+/**
+ * Connects a lazily created client (e.g. a `duplicate()` for pub/sub) and waits until it answers; with the
+ * `config` it was made from, a TLS failure no retry can cure fails at once.
+ */
 export async function waitUntilReady(
   client: RedisClient,
   where: string,
   options: RedisConnectOptions = {},
+  config?: RedisConfig,
 ): Promise<void> {
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let lastError = '';
   await new Promise<void>((resolve, reject) => {
     const fail = (why: string) => {
       cleanup();
+      // The discarded client may still report the failure of a queued command: nobody listens any more.
+      client.on('error', () => {});
       client.disconnect();
       reject(new LkcError('REDIS_UNAVAILABLE', `cannot reach ${where}: ${why}`, { exitCode: 1 }));
     };
     const onError = (err: Error) => {
+      if (RETRIES_EXHAUSTED.test(err.message) && lastError) return;
       lastError = err.message;
-      if (AUTH_FAILURE.test(err.message)) fail(`${err.message} (check the redis username and password)`);
+      const fatal = fatalFailure(err.message, config);
+      if (fatal) fail(fatal);
     };
     const onReady = () => {
       cleanup();

@@ -312,9 +312,14 @@ export class RedisRouter implements Router {
   // ---- bus
 
   async publish(nodeId: string, message: string): Promise<number | undefined> {
-    const heard = await this.guard(this.client.publish(this.keys.channel(nodeId), message));
-    // A Redis Cluster counts only the subscribers of the shard that took the PUBLISH: 0 proves nothing there.
-    return this.client.isCluster ? undefined : heard;
+    const channel = this.keys.channel(nodeId);
+    if (this.client.isCluster) {
+      // Through one master, so that the relay's frames keep their order (see publish.lua). It counts only the
+      // subscribers of that shard: 0 proves nothing there.
+      await this.guard(this.scripts.run<number>('publish', [this.keys.nodes], [channel, message]));
+      return undefined;
+    }
+    return this.guard(this.client.publish(channel, message));
   }
 
   async subscribe(nodeId: string, handler: BusHandler): Promise<() => Promise<void>> {
@@ -367,7 +372,7 @@ export class RedisRouter implements Router {
       intervalMs: options.intervalMs,
     });
     const stop = await listenClusterEvents(this.client, this.keys, this.where, options.onEvent);
-    return { sweepOnce: () => sweeper.sweepOnce(), stop };
+    return { sweepOnce: (mayStill) => sweeper.sweepOnce(mayStill), stop };
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,7 @@ const SCRIPTS = {
   changes: { file: 'changes.lua', keys: 8 },
   sweep: { file: 'sweep.lua', keys: 12, uses: ['remove-node'] },
   unlock: { file: 'unlock.lua', keys: 1 },
+  publish: { file: 'publish.lua', keys: 1 },
 } as const satisfies Record<string, ScriptSpec>;
 
 export type ScriptName = keyof typeof SCRIPTS;

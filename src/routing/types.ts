@@ -28,13 +28,15 @@ export type BusHandler = (message: string) => void;
 
 /**
  * What one sweep did: `swept` (possibly nothing), `busy` (another node holds the lock), `recent` (the cluster
- * was swept less than half an interval ago), `lost_lock` (the lock ran out before the sweep ran).
+ * was swept less than half an interval ago), `lost_lock` (the lock ran out before the sweep ran), `declined` (the
+ * sweeper's own check, made once the store answered the lock, said no: e.g. the lock was queued through an outage).
  */
 export type SweepOutcome =
   | { status: 'swept'; nodes: Array<{ node: string; rooms: number }> }
   | { status: 'busy' }
   | { status: 'recent' }
-  | { status: 'lost_lock' };
+  | { status: 'lost_lock' }
+  | { status: 'declined' };
 
 /** A node removed from the cluster because its lease expired, as every node hears it. */
 export interface NodeSweptEvent {
@@ -51,8 +53,11 @@ export type ClusterEvent = NodeSweptEvent;
 
 /** A node's part in removing dead nodes: its sweeps, and the cluster's news of every node swept. */
 export interface DeadNodeWatch {
-  /** One sweep under the cluster-wide lock. */
-  sweepOnce(): Promise<SweepOutcome>;
+  /**
+   * One sweep under the cluster-wide lock. `mayStill` is asked once the lock is taken, just before the sweep is
+   * sent: a decision made before an outage must not run, queued, after it.
+   */
+  sweepOnce(mayStill?: () => boolean): Promise<SweepOutcome>;
   /** Stops listening for cluster events. */
   stop(): Promise<void>;
 }

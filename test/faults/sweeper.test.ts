@@ -120,6 +120,23 @@ function sweeperSuite(label: string, start: () => Promise<Target>): void {
       assert.equal(await router.client.exists(router.keys.sweepLock), 0, 'the sweep released its lock');
     });
 
+    it('sweeps nothing when the check made once the lock is taken says no (a tick queued through an outage)', async () => {
+      const { router, sweeper, kill, register } = await cluster();
+      await register('a', 'gone');
+      await kill('gone');
+      let asked = 0;
+      const outcome = await sweeper('a').sweepOnce(() => {
+        asked++;
+        return false;
+      });
+      assert.deepEqual(outcome, { status: 'declined' });
+      assert.equal(asked, 1);
+      assert.ok(await router.getNode('gone'), 'nothing was swept');
+      assert.equal(await router.client.exists(router.keys.sweepLock), 0, 'the lock was released');
+      const later = await sweeper('a').sweepOnce(() => true);
+      assert.deepEqual(later, { status: 'swept', nodes: [{ node: 'gone', rooms: 0 }] });
+    });
+
     it('refuses to sweep for a holder whose lock ran out (a paused node wakes up)', async () => {
       const { router, sweeper, kill, register } = await cluster();
       await register('a', 'gone');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { collectOutput, spawnTracked, stopProcess } from './processes.js';
-import { askRedis, startRedis, type TestRedis } from './redis-server.js';
+import { askRedis, askRedisAs, startRedis, type TestRedis } from './redis-server.js';
 import { waitFor } from './wait.js';
 
 /** A Sentinel-managed Redis: a master, one replica and one sentinel, all real redis-server processes. */
@@ -15,14 +15,24 @@ export interface TestSentinel {
   master: TestRedis;
   replica: TestRedis;
   sentinel: ChildProcess;
+  /** The sentinel's requirepass, when it has one. */
+  sentinelPassword?: string;
+  /** Sends one command to the sentinel (authenticated when it has a password). */
+  askSentinel<T>(...command: string[]): Promise<T>;
   /** Asks the sentinel where the master is now. */
   masterAddress(): Promise<string>;
   stop(): Promise<void>;
   output(): string;
 }
 
-/** Starts master, replica and sentinel on free ports and waits until the sentinel knows both. */
-export async function startSentinel(masterName = 'lkc-master'): Promise<TestSentinel> {
+/**
+ * Starts master, replica and sentinel on free ports and waits until the sentinel knows both. With
+ * `sentinelPassword` the sentinel asks its clients for it (requirepass); the data servers stay open.
+ */
+export async function startSentinel(
+  masterName = 'lkc-master',
+  { sentinelPassword }: { sentinelPassword?: string } = {},
+): Promise<TestSentinel> {
   const master = await startRedis();
   const replica = await startRedis(['--replicaof', '127.0.0.1', String(master.port)]);
   const port = await freePort();
@@ -37,18 +47,18 @@ export async function startSentinel(masterName = 'lkc-master'): Promise<TestSent
       `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1`,
       `sentinel down-after-milliseconds ${masterName} 1000`,
       `sentinel failover-timeout ${masterName} 5000`,
+      ...(sentinelPassword ? [`requirepass ${sentinelPassword}`] : []),
       '',
     ].join('\n'),
   );
   const sentinel = spawnTracked('redis-server', [conf, '--sentinel']);
   const output = collectOutput(sentinel);
-  await waitFor(
-    async () => (await askRedis<unknown[]>(port, 'SENTINEL', 'replicas', masterName)).length === 1,
-    {
-      timeoutMs: 15_000,
-      what: 'the sentinel to see the master and its replica',
-    },
-  );
+  const askSentinel = <T>(...command: string[]) =>
+    askRedisAs<T>({ port, password: sentinelPassword }, ...command);
+  await waitFor(async () => (await askSentinel<unknown[]>('SENTINEL', 'replicas', masterName)).length === 1, {
+    timeoutMs: 15_000,
+    what: 'the sentinel to see the master and its replica',
+  });
   await waitFor(
     async () => /master_link_status:up/.test(await askRedis<string>(replica.port, 'INFO', 'replication')),
     {
@@ -62,9 +72,10 @@ export async function startSentinel(masterName = 'lkc-master'): Promise<TestSent
     master,
     replica,
     sentinel,
+    sentinelPassword,
+    askSentinel,
     async masterAddress() {
-      const [host, masterPort] = await askRedis<[string, string]>(
-        port,
+      const [host, masterPort] = await askSentinel<[string, string]>(
         'SENTINEL',
         'get-master-addr-by-name',
         masterName,

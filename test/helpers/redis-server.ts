@@ -59,10 +59,20 @@ export async function startRedis(extraArgs: string[] = [], fixedPort?: number): 
 }
 
 /** Sends one command to the redis-server (or sentinel) on loopback `port` over a throw-away connection. */
-export async function askRedis<T>(port: number, ...command: string[]): Promise<T> {
+export function askRedis<T>(port: number, ...command: string[]): Promise<T> {
+  return askRedisAs<T>({ port }, ...command);
+}
+
+/** askRedis as a user: `password` (and `username`) AUTH first, e.g. to a sentinel with requirepass. */
+export async function askRedisAs<T>(
+  { port, username, password }: { port: number; username?: string; password?: string },
+  ...command: string[]
+): Promise<T> {
   const client = new Redis({
     port,
     host: '127.0.0.1',
+    username,
+    password,
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
