@@ -22,7 +22,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { type AppPage, openApp, serveApp } from './livekit-page.js';
 
-/** The join page's stats (client/call-stats.ts), as far as this test reads them; `lkc` is declared in test/e2e/browser.ts. */
+/** The join page's stats (client/call-stats.ts), as far as this test reads them; `lkc` is in test/e2e/browser.ts. */
 interface JoinPageStats {
   inbound: { participant: string; kind: string; packetsReceived: number; framesDecoded: number }[];
 }
@@ -194,8 +194,10 @@ describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
     // Chromium's fake microphone beeps: loud enough for the room's audio level observer.
     let seen: string[] = [];
     await waitFor(
-      async () =>
-        (seen = await events(alice.page)).some((e) => e.startsWith('speakers') && e.includes('bob')),
+      async () => {
+        seen = await events(alice.page);
+        return seen.some((e) => e.startsWith('speakers') && e.includes('bob'));
+      },
       {
         timeoutMs: 15_000,
         what: () => `alice to see bob among the active speakers (alice saw: ${seen.join('; ')})${why(alice)}`,
