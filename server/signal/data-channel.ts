@@ -111,6 +111,11 @@ export class DataChannels {
     private readonly participant: Participant,
     private readonly logger: Logger,
   ) {
+    // A participant that left meanwhile (a request racing its leave) gets channels that refuse everything.
+    if (participant.closed || room.closed) {
+      this.closed = true;
+      return;
+    }
     room.on('participantLeft', this.onLeft);
     room.once('closed', this.onClosed);
   }
