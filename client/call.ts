@@ -1,16 +1,21 @@
 /**
  * One participant's call: joins the room over the signalling socket, publishes camera and microphone through a
- * send transport, and consumes every remote producer through a receive transport.
+ * send transport, consumes every remote producer through a receive transport, and sends and receives the
+ * room's data messages over a data producer and a data consumer.
  */
 
 import type { types } from 'mediasoup-client';
 import { Device } from 'mediasoup-client';
-import type {
-  AnswerDataMap,
-  NotificationDataMap,
-  NotificationMethod,
-  ParticipantInfo,
-  ProducerInfo,
+import { dataMessageProblem } from '../src/signal/data-message.js';
+import {
+  type AnswerDataMap,
+  type ClientDataMessage,
+  MAX_DATA_MESSAGE_BYTES,
+  type NodeDataMessage,
+  type NotificationDataMap,
+  type NotificationMethod,
+  type ParticipantInfo,
+  type ProducerInfo,
 } from '../src/signal/protocol.js';
 import type { CloseInfo, SignalClient } from './signal-client.js';
 
@@ -27,8 +32,27 @@ export interface CallEvents {
   trackAdded(track: RemoteTrack): void;
   trackRemoved(track: RemoteTrack): void;
   closed(info: CloseInfo): void;
+  /** A data message from someone in the room (or from the room API: `from` null). */
+  dataReceived(message: NodeDataMessage): void;
   log(line: string): void;
 }
+
+/** How a data message is sent: its topic, whom it is for (default everyone), and LiveKit's kind. */
+export interface SendDataOptions {
+  topic?: string;
+  to?: string[];
+  reliable?: boolean;
+}
+
+/** What the call can do with data messages: `error` says why it cannot send (e.g. the token forbids it). */
+export interface DataState {
+  receiving: boolean;
+  sending: boolean;
+  error: string | null;
+}
+
+/** The label of the data producer the page sends on. */
+const DATA_LABEL = 'lkc';
 
 export type PublishChoice = 'both' | 'video' | 'audio' | 'none';
 
@@ -42,6 +66,9 @@ export class Call {
   closedWith?: CloseInfo;
   sendTransport?: types.Transport;
   recvTransport?: types.Transport;
+  dataProducer?: types.DataProducer;
+  dataConsumer?: types.DataConsumer;
+  readonly data: DataState = { receiving: false, sending: false, error: null };
   private readonly consuming = new Set<string>();
   // Producers announced before the receive transport exists wait on this instead of being missed.
   private readonly recvReady: Promise<types.Transport>;
@@ -77,6 +104,22 @@ export class Call {
     this.resolveRecv(await this.createRecvTransport());
     await Promise.all(joined.producers.map((producer) => this.consume(producer)));
     if (options.publish !== 'none') await this.publish(options.publish);
+    await this.startData();
+  }
+
+  /** Sends one data message to the room (everyone else, or `options.to`). */
+  async sendData(text: string, options: SendDataOptions = {}): Promise<void> {
+    const producer = this.dataProducer;
+    if (!producer) throw new Error(`cannot send data: ${this.data.error ?? 'not ready yet'}`);
+    const message: ClientDataMessage = { data: text, ...options };
+    const problem = dataMessageProblem(message);
+    if (problem) throw new Error(`cannot send data: ${problem}`);
+    const frame = JSON.stringify(message);
+    if (new TextEncoder().encode(frame).byteLength > MAX_DATA_MESSAGE_BYTES)
+      throw new Error(`cannot send data: messages are limited to ${MAX_DATA_MESSAGE_BYTES} bytes`);
+    if (producer.readyState === 'connecting')
+      await new Promise<void>((resolve) => producer.once('open', () => resolve()));
+    producer.send(frame);
   }
 
   /** Leaves the room and closes the socket. */
@@ -96,7 +139,9 @@ export class Call {
     return transport;
   }
 
-  private async publish(choice: PublishChoice): Promise<void> {
+  /** The send transport, made on first use (for media, and for data when nothing else is published). */
+  private async sendTransportReady(): Promise<types.Transport> {
+    if (this.sendTransport) return this.sendTransport;
     const params = await this.signal.request('createWebRtcTransport', { direction: 'send' });
     const transport = this.device.createSendTransport(params as unknown as types.TransportOptions);
     this.wireConnect(transport);
@@ -113,7 +158,62 @@ export class Call {
         .then(({ id }) => callback({ id }))
         .catch(errback);
     });
+    transport.on('producedata', ({ sctpStreamParameters, label, protocol }, callback, errback) => {
+      this.signal
+        .request('produceData', {
+          transportId: transport.id,
+          sctpStreamParameters: sctpStreamParameters as never,
+          label,
+          protocol,
+        })
+        .then(({ id }) => callback({ id }))
+        .catch(errback);
+    });
     this.sendTransport = transport;
+    return transport;
+  }
+
+  /**
+   * Receives the room's data messages on a data consumer of the receive transport, then opens a data producer
+   * to send them. Either may be refused (a token without canPublishData cannot send): the call goes on.
+   */
+  private async startData(): Promise<void> {
+    try {
+      const recv = await this.recvReady;
+      const answer = await this.signal.request('consumeData', { transportId: recv.id });
+      const consumer = await recv.consumeData({
+        id: answer.id,
+        dataProducerId: answer.dataProducerId,
+        sctpStreamParameters: answer.sctpStreamParameters as types.SctpStreamParameters,
+        label: answer.label,
+        protocol: answer.protocol,
+      });
+      consumer.on('message', (data: unknown) => {
+        if (typeof data !== 'string') return;
+        try {
+          this.events.dataReceived(JSON.parse(data) as NodeDataMessage);
+        } catch {
+          this.events.log('dropped a data message that is not JSON');
+        }
+      });
+      this.dataConsumer = consumer;
+      this.data.receiving = true;
+    } catch (err) {
+      this.data.error = (err as Error).message;
+      this.events.log(`cannot receive data: ${(err as Error).message}`);
+    }
+    try {
+      const send = await this.sendTransportReady();
+      this.dataProducer = await send.produceData({ ordered: true, label: DATA_LABEL });
+      this.data.sending = true;
+    } catch (err) {
+      this.data.error = (err as Error).message;
+      this.events.log(`cannot send data: ${(err as Error).message}`);
+    }
+  }
+
+  private async publish(choice: PublishChoice): Promise<void> {
+    const transport = await this.sendTransportReady();
     const stream = await navigator.mediaDevices.getUserMedia({
       audio: choice === 'both' || choice === 'audio',
       video: choice === 'both' || choice === 'video' ? { width: 640, height: 480 } : false,

@@ -4,7 +4,8 @@
  * Exposes `window.lkc` for tests and curious operators.
  */
 import { describeCloseCode } from '../src/signal/close-codes.js';
-import { Call, type PublishChoice } from './call.js';
+import type { NodeDataMessage } from '../src/signal/protocol.js';
+import { Call, type DataState, type PublishChoice, type SendDataOptions } from './call.js';
 import { type CallStats, readStats } from './call-stats.js';
 import { type CloseInfo, SignalClient } from './signal-client.js';
 import * as view from './view.js';
@@ -28,6 +29,12 @@ export interface PageState {
   events: string[];
   stats: () => Promise<CallStats>;
   leave: () => Promise<void>;
+  /** Data messages received, oldest first (the newest 500). */
+  data: NodeDataMessage[];
+  /** Whether the page receives and may send data messages, and why not. */
+  dataState: () => DataState;
+  /** Sends a data message to the room: `options.to` identities only, `topic`, `reliable` (default true). */
+  sendData: (text: string, options?: SendDataOptions) => Promise<void>;
 }
 
 declare global {
@@ -60,6 +67,12 @@ const page: PageState = {
     call ? readStats(call) : Promise.resolve({ at: Date.now(), inbound: [], outbound: [], transports: [] }),
   leave: async () => {
     await call?.leave();
+  },
+  data: [],
+  dataState: () => ({ ...(call?.data ?? { receiving: false, sending: false, error: null }) }),
+  sendData: async (text, options) => {
+    if (!call) throw new Error('cannot send data: not joined');
+    await call.sendData(text, options);
   },
 };
 window.lkc = page;
@@ -105,6 +118,11 @@ async function start(): Promise<void> {
         info.code === 1000 ? 'info' : 'error',
       );
     },
+    dataReceived: (message) => {
+      page.data.push(message);
+      if (page.data.length > 500) page.data.shift();
+      view.addMessage(message);
+    },
     log: record,
   });
   await call.join({ name: params.get('name') ?? undefined, publish });
@@ -119,6 +137,9 @@ async function start(): Promise<void> {
   view.renderParticipants(joined.participant.identity, page.remoteParticipants);
   if (call.localStream) view.showLocal(call.localStream);
   view.setStatus('joined', 'ok');
+  view.onSendMessage(page.dataState().sending, (text) =>
+    page.sendData(text).catch((err: Error) => record(err.message)),
+  );
   const refresh = async () => {
     if (!call || page.state !== 'joined') return;
     view.renderStats(await readStats(call));

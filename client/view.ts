@@ -1,4 +1,5 @@
 /** The page's DOM: the token form, the participant list, a tile per remote participant, and the stats table. */
+import type { NodeDataMessage } from '../src/signal/protocol.js';
 import type { RemoteTrack } from './call.js';
 import type { CallStats } from './call-stats.js';
 
@@ -95,6 +96,31 @@ export function removeTrack(track: RemoteTrack): void {
   const tile = byId('remote').querySelector(`[data-participant="${CSS.escape(track.participant)}"]`);
   tile?.querySelector(`[data-consumer="${CSS.escape(track.consumer.id)}"]`)?.remove();
   if (tile && !tile.querySelector('video, audio')) tile.remove();
+}
+
+/** Shows a received data message at the top of the list (the newest 50 stay). */
+export function addMessage(message: NodeDataMessage): void {
+  const list = byId('messages');
+  const who = message.from ?? 'the room';
+  const topic = message.topic ? ` [${message.topic}]` : '';
+  const body = message.binary ? `(${message.data.length} base64 characters of binary data)` : message.data;
+  list.prepend(element('li', { 'data-from': who }, `${who}${topic}: ${body}`));
+  while (list.childElementCount > 50) list.lastElementChild?.remove();
+}
+
+/** Enables the message form when the page may send; `send` gets each typed message. */
+export function onSendMessage(enabled: boolean, send: (text: string) => void): void {
+  const form = byId<HTMLFormElement>('message-form');
+  const input = byId<HTMLInputElement>('message-input');
+  input.disabled = !enabled;
+  form.querySelector('button')?.toggleAttribute('disabled', !enabled);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!text) return;
+    input.value = '';
+    send(text);
+  });
 }
 
 function kbps(bps: number): string {

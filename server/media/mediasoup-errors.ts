@@ -7,6 +7,7 @@ const CLIENT_CAUSED: [RegExp, 'not_found' | 'invalid_data' | 'unavailable', stri
   // The object closed in the worker (its producer or transport went) before the node heard of it.
   [/request handler with ID \S+ not found/, 'not_found', 'it closed meanwhile'],
   [/already called|already connected/, 'invalid_data', 'it is connected already'],
+  [/streamId already exists/, 'invalid_data', 'that SCTP stream id is in use already'],
   [/no more available ports/, 'unavailable', 'this node has no free media port left'],
 ];
 

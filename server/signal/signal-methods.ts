@@ -1,10 +1,18 @@
 import type { types } from 'mediasoup';
 import { CloseCode } from '../../src/signal/close-codes.js';
-import type { AnswerDataMap, IceCandidate, Method, RequestDataMap } from '../../src/signal/protocol.js';
+import {
+  type AnswerDataMap,
+  type IceCandidate,
+  MAX_SCTP_STREAMS,
+  type Method,
+  type RequestDataMap,
+  type SctpStreamParameters,
+} from '../../src/signal/protocol.js';
 import { notification, SignalRequestError } from '../../src/signal/responses.js';
 import type { Participant } from '../media/participant.js';
 import { permissionOf } from '../media/permission.js';
 import { trackAppData } from '../media/track.js';
+import { DataChannels } from './data-channel.js';
 import { participantInfo, producerInfo } from './room-signals.js';
 import type { HandlerSession } from './session-context.js';
 
@@ -22,6 +30,18 @@ function joined(session: HandlerSession): Participant {
 function transportOf(participant: Participant, id: string): types.WebRtcTransport {
   const transport = participant.transports.get(id);
   if (!transport) throw new SignalRequestError('not_found', `transport ${id} is not one of yours`);
+  return transport;
+}
+
+/** One of the participant's transports, made for `direction` (data producers send, data consumers receive). */
+function transportFor(
+  participant: Participant,
+  id: string,
+  direction: 'send' | 'recv',
+): types.WebRtcTransport {
+  const transport = transportOf(participant, id);
+  if (transport.appData.direction !== direction)
+    throw new SignalRequestError('invalid_data', `transport ${id} is not a ${direction} transport`);
   return transport;
 }
 
@@ -76,6 +96,8 @@ const createWebRtcTransport: Handler<'createWebRtcTransport'> = async (session, 
   if (participant.transports.size >= MAX_TRANSPORTS)
     throw new SignalRequestError('forbidden', `a participant has at most ${MAX_TRANSPORTS} transports`);
   const transport = await session.room.createWebRtcTransport(participant, {
+    enableSctp: true,
+    numSctpStreams: { OS: MAX_SCTP_STREAMS, MIS: MAX_SCTP_STREAMS },
     appData: { direction: data.direction },
   });
   return {
@@ -85,6 +107,8 @@ const createWebRtcTransport: Handler<'createWebRtcTransport'> = async (session, 
     iceCandidates: transport.iceCandidates as unknown as IceCandidate[],
     dtlsParameters:
       transport.dtlsParameters as unknown as AnswerDataMap['createWebRtcTransport']['dtlsParameters'],
+    sctpParameters:
+      transport.sctpParameters as unknown as AnswerDataMap['createWebRtcTransport']['sctpParameters'],
   };
 };
 
@@ -190,6 +214,32 @@ const restartIce: Handler<'restartIce'> = async (session, data) => {
   return { iceParameters: iceParameters as unknown as AnswerDataMap['restartIce']['iceParameters'] };
 };
 
+const produceData: Handler<'produceData'> = async (session, data) => {
+  const participant = joined(session);
+  if (!participant.permission.canPublishData)
+    throw new SignalRequestError('forbidden', 'your token does not allow publishing data');
+  const transport = transportFor(participant, data.transportId, 'send');
+  const producer = await DataChannels.of(session.room, participant, session.ctx.logger).produce(transport, {
+    sctpStreamParameters: data.sctpStreamParameters as types.SctpStreamParameters,
+    label: data.label,
+    protocol: data.protocol,
+  });
+  return { id: producer.id };
+};
+
+const consumeData: Handler<'consumeData'> = async (session, data) => {
+  const participant = joined(session);
+  const transport = transportFor(participant, data.transportId, 'recv');
+  const consumer = await DataChannels.of(session.room, participant, session.ctx.logger).consume(transport);
+  return {
+    id: consumer.id,
+    dataProducerId: consumer.dataProducerId,
+    sctpStreamParameters: consumer.sctpStreamParameters as SctpStreamParameters,
+    label: consumer.label,
+    protocol: consumer.protocol,
+  };
+};
+
 // The session closes the socket with 1000 once this answer is out.
 const leave: Handler<'leave'> = async () => ({});
 
@@ -205,5 +255,7 @@ export const METHOD_HANDLERS: { [M in Method]: Handler<M> } = {
   resumeProducer,
   closeProducer,
   restartIce,
+  produceData,
+  consumeData,
   leave,
 };

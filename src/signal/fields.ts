@@ -2,7 +2,7 @@
  * Small field checkers for request data. Each returns a problem phrase ("must be a string") or undefined; the
  * object checker names the field. Browser-safe.
  */
-import type { JsonObject } from './protocol.js';
+import { type JsonObject, MAX_SCTP_STREAMS } from './protocol.js';
 
 export type FieldCheck = (value: unknown) => string | undefined;
 
@@ -76,6 +76,33 @@ export const dtlsParameters: FieldCheck = (value) => {
   if (role !== undefined && role !== 'auto' && role !== 'client' && role !== 'server') {
     return 'must have role "auto", "client" or "server"';
   }
+  return undefined;
+};
+
+function isCount(value: unknown, max: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
+}
+
+/**
+ * SCTP stream parameters as mediasoup-client's `producedata` event gives them: a stream id below the transport's
+ * MAX_SCTP_STREAMS, and either ordered delivery or one of maxPacketLifeTime (ms) and maxRetransmits.
+ */
+export const sctpStreamParameters: FieldCheck = (value) => {
+  if (!isObject(value)) return 'must be an object';
+  if (!isCount(value['streamId'], MAX_SCTP_STREAMS - 1))
+    return `must have a streamId from 0 to ${MAX_SCTP_STREAMS - 1}`;
+  const { ordered, maxPacketLifeTime, maxRetransmits } = value;
+  if (ordered !== undefined && typeof ordered !== 'boolean') return 'must have a boolean ordered';
+  for (const [name, limit] of [
+    ['maxPacketLifeTime', maxPacketLifeTime],
+    ['maxRetransmits', maxRetransmits],
+  ] as const) {
+    if (limit !== undefined && !isCount(limit, 65535)) return `must have ${name} from 0 to 65535`;
+  }
+  if (maxPacketLifeTime !== undefined && maxRetransmits !== undefined)
+    return 'must not have both maxPacketLifeTime and maxRetransmits';
+  if (ordered === true && (maxPacketLifeTime !== undefined || maxRetransmits !== undefined))
+    return 'must not be ordered with maxPacketLifeTime or maxRetransmits';
   return undefined;
 };
 

@@ -28,6 +28,21 @@ export type RtpParameters = JsonObject & { codecs: unknown[] };
 export type DtlsParameters = JsonObject & { fingerprints: { algorithm: string; value: string }[] };
 export type IceParameters = JsonObject;
 export type IceCandidate = JsonObject;
+/** SCTP parameters of a transport (mediasoup's SctpParameters: port, OS, MIS, maxMessageSize). */
+export type SctpParameters = JsonObject;
+/**
+ * One SCTP stream of a data producer or consumer (mediasoup's SctpStreamParameters): `streamId` below
+ * MAX_SCTP_STREAMS; ordered, or unordered with at most one of maxPacketLifeTime and maxRetransmits.
+ */
+export interface SctpStreamParameters {
+  streamId: number;
+  ordered?: boolean;
+  maxPacketLifeTime?: number;
+  maxRetransmits?: number;
+}
+
+/** SCTP streams each way of every transport (mediasoup's numSctpStreams OS and MIS). */
+export const MAX_SCTP_STREAMS = 1024;
 
 export type MediaKind = 'audio' | 'video';
 export type TransportDirection = 'send' | 'recv';
@@ -71,6 +86,8 @@ export const METHODS = [
   'resumeProducer',
   'closeProducer',
   'restartIce',
+  'produceData',
+  'consumeData',
   'leave',
 ] as const;
 
@@ -98,6 +115,13 @@ export interface RequestDataMap {
   resumeProducer: { producerId: string };
   closeProducer: { producerId: string };
   restartIce: { transportId: string };
+  produceData: {
+    transportId: string;
+    sctpStreamParameters: SctpStreamParameters;
+    label?: string;
+    protocol?: string;
+  };
+  consumeData: { transportId: string };
   leave: Record<string, never>;
 }
 
@@ -121,6 +145,8 @@ export interface AnswerDataMap {
     /** Candidates carry the room node's announced address (rtc.node_ip) and its UDP ports. */
     iceCandidates: IceCandidate[];
     dtlsParameters: DtlsParameters;
+    /** For data messages: mediasoup-client's transport takes them as they are. */
+    sctpParameters?: SctpParameters;
   };
   connectWebRtcTransport: Record<string, never>;
   produce: { id: string };
@@ -140,7 +166,51 @@ export interface AnswerDataMap {
   resumeProducer: Record<string, never>;
   closeProducer: Record<string, never>;
   restartIce: { iceParameters: IceParameters };
+  /** The data producer's id. */
+  produceData: { id: string };
+  /** The arguments of mediasoup-client's `recvTransport.consumeData()`. */
+  consumeData: {
+    id: string;
+    dataProducerId: string;
+    sctpStreamParameters: SctpStreamParameters;
+    label: string;
+    protocol: string;
+  };
   leave: Record<string, never>;
+}
+
+/** Largest data message a client sends over its data producer: UTF-8 bytes of the JSON text. */
+export const MAX_DATA_MESSAGE_BYTES = 64 * 1024;
+/** Longest topic of a data message. */
+export const MAX_DATA_TOPIC_LENGTH = 256;
+/** Most identities a data message may be addressed to. */
+export const MAX_DATA_DESTINATIONS = 64;
+
+/**
+ * A data message a client sends, as JSON text over its data producer (`produceData`). The node makes it a
+ * LiveKit DataPacket (a user packet, the sender stamped) for everyone in the room, whatever protocol they speak.
+ * A message that is not this shape, or is over MAX_DATA_MESSAGE_BYTES, is dropped.
+ */
+export interface ClientDataMessage {
+  /** At most MAX_DATA_TOPIC_LENGTH characters. */
+  topic?: string;
+  /** The payload: LiveKit clients receive its UTF-8 bytes. */
+  data: string;
+  /** Identities it is for (at most MAX_DATA_DESTINATIONS); absent or empty: everyone else in the room. */
+  to?: string[];
+  /** Default true; false sends it as LiveKit's LOSSY kind. */
+  reliable?: boolean;
+}
+
+/** A data message the node delivers, as JSON text over the client's data consumer (`consumeData`). */
+export interface NodeDataMessage {
+  /** The sender's identity; null when the room API sent it. */
+  from: string | null;
+  topic?: string;
+  /** The payload as text, or base64 when `binary` (it was not UTF-8). */
+  data: string;
+  binary?: true;
+  reliable: boolean;
 }
 
 /** The notification data of each server-initiated message. */

@@ -6,6 +6,7 @@ import {
   oneOf,
   rtpCapabilities,
   rtpParameters,
+  sctpStreamParameters,
   text,
 } from './fields.js';
 import type { Method } from './protocol.js';
@@ -14,6 +15,8 @@ import type { Method } from './protocol.js';
 export const MAX_NAME_LENGTH = 256;
 export const MAX_METADATA_LENGTH = 64 * 1024;
 export const MAX_SOURCE_LENGTH = 32;
+/** A data producer's label and sub-protocol (free text in WebRTC; kept short here). */
+export const MAX_DATA_LABEL_LENGTH = 64;
 
 const transportId = { check: id };
 const producerId = { check: id };
@@ -37,6 +40,13 @@ export const REQUEST_SPECS: Record<Method, ObjectSpec> = {
   resumeProducer: { producerId },
   closeProducer: { producerId },
   restartIce: { transportId },
+  produceData: {
+    transportId,
+    sctpStreamParameters: { check: sctpStreamParameters },
+    label: { check: text(MAX_DATA_LABEL_LENGTH), optional: true },
+    protocol: { check: text(MAX_DATA_LABEL_LENGTH), optional: true },
+  },
+  consumeData: { transportId },
   leave: {},
 };
 

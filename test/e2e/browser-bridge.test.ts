@@ -61,25 +61,6 @@ function stats(page: Page): Promise<PageStats> {
   return page.evaluate(() => lkc.stats()) as Promise<PageStats>;
 }
 
-/** What the join page exposes on `lkc` (client/main.ts), as far as this test reads it. */
-interface JoinPageApi {
-  state: string;
-  error: string | null;
-  joined: boolean;
-  node: string | null;
-  remoteParticipants: string[];
-  remoteTracks(): { consumerId: string; participant: string; kind: string }[];
-  producers(): string[];
-  events: string[];
-  stats(): Promise<unknown>;
-  leave(): Promise<void>;
-}
-
-declare global {
-  // The page's global, read inside page.evaluate() callbacks (which run in the browser).
-  var lkc: JoinPageApi;
-}
-
 describe('signal bridge across a 3-node cluster, with real browsers', () => {
   let redis: TestRedis;
   let dir: string;

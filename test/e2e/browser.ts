@@ -51,3 +51,34 @@ export async function openJoinPage(
   await page.goto(`${nodeUrl}/join?token=${encodeURIComponent(token)}${query}`);
   return { page, log };
 }
+
+/** A data message the join page received (src/signal/protocol.ts NodeDataMessage). */
+export interface PageDataMessage {
+  from: string | null;
+  topic?: string;
+  data: string;
+  binary?: true;
+  reliable: boolean;
+}
+
+/** What the join page exposes on `lkc` (client/main.ts), as far as the tests read it. */
+export interface JoinPageApi {
+  state: string;
+  error: string | null;
+  joined: boolean;
+  node: string | null;
+  remoteParticipants: string[];
+  remoteTracks(): { consumerId: string; participant: string; kind: string }[];
+  producers(): string[];
+  events: string[];
+  stats(): Promise<unknown>;
+  leave(): Promise<void>;
+  data: PageDataMessage[];
+  dataState(): { receiving: boolean; sending: boolean; error: string | null };
+  sendData(text: string, options?: { topic?: string; to?: string[]; reliable?: boolean }): Promise<void>;
+}
+
+declare global {
+  // The page's global, read inside page.evaluate() callbacks (which run in the browser).
+  var lkc: JoinPageApi;
+}

@@ -221,7 +221,10 @@ describe('fuzzed signalling frames at joined sessions and 10,000 malformed Twirp
     const stateless = (s: number) => {
       for (;;) {
         const made = sessionFrame(rnd, nextId++, targets[s]!);
-        if (!['createWebRtcTransport', 'produce', 'consume'].includes(made.method)) return made;
+        if (
+          !['createWebRtcTransport', 'produce', 'consume', 'produceData', 'consumeData'].includes(made.method)
+        )
+          return made;
       }
     };
     await send(WARM_UP, stateless);

@@ -70,6 +70,22 @@ function wellFormed(rnd: Random, method: Method, t: Targets): Record<string, unk
       return { producerId: rnd.pick([...t.ownProducers, ...t.otherProducers, 'nope']) };
     case 'restartIce':
       return { transportId: transport() };
+    case 'produceData': {
+      // Ordered, or one of the two partial-reliability limits, as mediasoup-client's produceData() gives them.
+      const sctpStreamParameters = rnd.pick([
+        { streamId: rnd.int(0, 1023), ordered: true },
+        { streamId: rnd.int(0, 1023), ordered: false, maxRetransmits: rnd.int(0, 10) },
+        { streamId: rnd.int(0, 1023), ordered: false, maxPacketLifeTime: rnd.int(0, 3000) },
+      ]);
+      return {
+        transportId: transport(),
+        sctpStreamParameters,
+        label: rnd.pick(['lkc', '', 'chat']),
+        protocol: '',
+      };
+    }
+    case 'consumeData':
+      return { transportId: transport() };
     case 'leave':
       return {};
   }

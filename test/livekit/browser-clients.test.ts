@@ -22,7 +22,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { type AppPage, openApp, serveApp } from './livekit-page.js';
 
-/** The join page's stats (client/call-stats.ts), as far as this test reads them; `lkc` is declared by test/e2e. */
+/** The join page's stats (client/call-stats.ts), as far as this test reads them; `lkc` is in test/e2e/browser.ts. */
 interface JoinPageStats {
   inbound: { participant: string; kind: string; packetsReceived: number; framesDecoded: number }[];
 }

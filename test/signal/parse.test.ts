@@ -22,6 +22,8 @@ const EXAMPLES: Record<string, unknown> = {
   resumeProducer: { producerId: 'p1' },
   closeProducer: { producerId: 'p1' },
   restartIce: { transportId: 't1' },
+  produceData: { transportId: 't1', sctpStreamParameters: { streamId: 0, ordered: true }, label: 'lkc' },
+  consumeData: { transportId: 't2' },
   leave: {},
 };
 
@@ -142,6 +144,28 @@ describe('signalling frame parser', () => {
         /rtpCapabilities must be an object/,
       ],
       ['resumeConsumer', { consumerId: '' }, /consumerId must be a non-empty string/],
+      [
+        'produceData',
+        { transportId: 't', sctpStreamParameters: { streamId: 1024 } },
+        /streamId from 0 to 1023/,
+      ],
+      ['produceData', { transportId: 't', sctpStreamParameters: { streamId: 1.5 } }, /streamId/],
+      [
+        'produceData',
+        { transportId: 't', sctpStreamParameters: { streamId: 1, maxRetransmits: 1, maxPacketLifeTime: 1 } },
+        /not have both/,
+      ],
+      [
+        'produceData',
+        { transportId: 't', sctpStreamParameters: { streamId: 1, ordered: true, maxRetransmits: 0 } },
+        /not be ordered/,
+      ],
+      [
+        'produceData',
+        { transportId: 't', sctpStreamParameters: { streamId: 1 }, label: 'x'.repeat(65) },
+        /label/,
+      ],
+      ['consumeData', { transportId: 7 }, /transportId must be a non-empty string/],
       ['pauseProducer', { producerId: 'p'.repeat(200) }, /at most 128/],
       ['join', { name: 42 }, /data\.name must be a string/],
       ['leave', [], /data must be an object/],
