@@ -155,10 +155,17 @@ export class LiveKitSession {
     });
     this.listen();
     participant.control = this.control();
+    let subscribing = 0;
     if (this.options.autoSubscribe && participant.permission.canSubscribe) {
       for (const other of others)
-        for (const producer of other.producers.values()) void this.subscribe(other, producer);
+        for (const producer of other.producers.values()) {
+          subscribing++;
+          void this.subscribe(other, producer);
+        }
     }
+    // The node's data channels ride the subscriber PeerConnection: with no track to offer yet, it is offered
+    // now with data alone, or the client would get no data until someone published.
+    if (subscribing === 0) this.subscriber.offerData();
   }
 
   /** Follows the room: others' joins, changes, tracks and data, and the room's own end. */

@@ -129,6 +129,11 @@ export class SubscriberLink {
     if (this.reserved.size === 0) this.negotiate();
   }
 
+  /** Offers the PeerConnection as it is (its data channels) unless an offer is out or due. */
+  offerData(): void {
+    if (this.offerId === 0 && !this.inFlight && this.reserved.size === 0) this.negotiate();
+  }
+
   /** Stops consuming the track `trackSid` (the client unsubscribed). */
   unsubscribe(trackSid: string): void {
     this.lineOf(trackSid)?.consumer?.close();
