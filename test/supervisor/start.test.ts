@@ -41,8 +41,8 @@ async function nodesList(cwd: string): Promise<Listed[]> {
 /** The supervisor drains its nodes (no rooms) and exits in a few seconds; far longer means a hang. */
 const EXIT_MS = 20_000;
 
-// The embedded default's lease (no config file): LiveKit-like 6 s.
-const DEFAULT_LEASE_TTL_MS = 6000;
+// The embedded default's lease (no config file): 2.5 s (src/config/defaults.ts).
+const DEFAULT_LEASE_TTL_MS = 2500;
 
 describe('lk-cluster start --nodes 3 --regions us-west-2,us-east with no config file', () => {
   let cwd: string;
