@@ -2,18 +2,32 @@
 // under lk-cluster's rule (the lease expires, the dead-node sweeper clears the node and its room mappings, then
 // placement succeeds at once) and, in the same run on the same cluster, under LiveKit's rule (a node counts as
 // dead only once its stats are 5 s stale, and a room on it is re-placed only when someone joins it: simulated with
-// clients that rejoin every 50 ms). Median of 5 runs per configuration.
-// Run by hand: `npm run build && node dist/bench/failover.js [--runs 5] [--rooms 100] [--config 2/6,1/3,0.5/1.5]`.
+// clients that rejoin every 50 ms). Median of 5 runs per configuration. Then a supervised crash: kill -9 of a node
+// run by `lk-cluster start`'s supervisor (in this process), which forgets the dead node at once, and the time until
+// all its rooms are placed on the other nodes.
+// Run by hand: `npm run build && node dist/bench/failover.js [--runs 5] [--rooms 100] [--config 0.5/2.5,2/6,1/3]`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { Redis } from 'ioredis';
+import { createToken } from '../src/auth/token.js';
 import { DEFAULT_KEY_PREFIX as PREFIX } from '../src/config/defaults.js';
 import type { NodeRecord } from '../src/records.js';
 import { RedisRouter } from '../src/routing/redis-router.js';
+import { startLocalCluster } from '../src/supervisor/local-cluster.js';
+import type { SupervisorEvent } from '../src/supervisor/supervisor.js';
 import { testConfig } from '../test/helpers/config.js';
-import { admin, nodeConfig, startNode, type TestNode, writeConfig } from '../test/helpers/node-process.js';
+import {
+  admin,
+  cleanEnv,
+  nodeConfig,
+  startNode,
+  TEST_KEY,
+  TEST_SECRET,
+  type TestNode,
+  writeConfig,
+} from '../test/helpers/node-process.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { waitFor } from '../test/helpers/wait.js';
@@ -27,8 +41,8 @@ function arg(name: string, fallback: string): string {
 
 const RUNS = Number(arg('runs', '5'));
 const ROOMS = Number(arg('rooms', '100'));
-/** update_interval/lease_ttl pairs: the defaults, a middle one, and the tight values of the fault tests. */
-const CONFIGS = arg('config', '2/6,1/3,0.5/1.5')
+/** update_interval/lease_ttl pairs: the defaults, the old defaults, and a middle one. */
+const CONFIGS = arg('config', '0.5/2.5,2/6,1/3')
   .split(',')
   .map((pair) => pair.split('/').map(Number) as [number, number]);
 /** LiveKit's selector: a node whose stats are this many whole seconds old is unavailable (AvailableSeconds). */
@@ -186,6 +200,97 @@ async function measure(interval: number, leaseTtl: number): Promise<RunResult[]>
   return results;
 }
 
+interface SupervisedResult {
+  /** ms from the kill until the supervisor had removed the node (its `freed` event). */
+  freed: number;
+  /** ms from the kill until all rooms were placed on live nodes. */
+  placed: number;
+}
+
+/**
+ * A supervised crash: `lk-cluster start`'s supervisor (startLocalCluster, in this process) runs 3 nodes on a
+ * private redis-server at the default node_stats; each run kills -9 the node of the next slot after it hosted
+ * ROOMS rooms, and places every room through a router until each lands on another node. The supervisor forgets
+ * the dead node as soon as its exit is seen; the slot's new node must be ready before the next run.
+ */
+async function measureSupervised(): Promise<SupervisedResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'lkc-bench-supervised-'));
+  const port = await freePort();
+  const config = nodeConfig({ port });
+  delete config.node_stats; // the defaults
+  delete config.port;
+  config.logging = { level: 'warn', json: false };
+  const file = writeConfig(dir, 'cluster.yaml', config);
+  const cluster = await startLocalCluster({
+    nodes: 3,
+    configFile: file,
+    regions: [],
+    portBase: port,
+    cwd: dir,
+    env: cleanEnv(),
+  });
+  const token = await createToken({
+    apiKey: TEST_KEY,
+    apiSecret: TEST_SECRET,
+    grant: { roomAdmin: true },
+    ttlSeconds: 3600,
+  });
+  const router = await RedisRouter.connect(
+    testConfig({
+      redis: { address: cluster.redisAddress!, key_prefix: PREFIX },
+      node_selector: { kind: 'any', sysload_limit: 1 },
+    }),
+  );
+  const freedAt = new Map<string, number>();
+  cluster.supervisor.on('event', (event: SupervisorEvent) => {
+    if (event.type === 'freed') freedAt.set(event.nodeId, performance.now());
+  });
+  const results: SupervisedResult[] = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const slot = cluster.supervisor.nodes[run % cluster.supervisor.nodes.length]!;
+      await waitFor(() => slot.ready && slot.id && slot.pid && slot.url, {
+        timeoutMs: 60_000,
+        what: 'the slot to be ready',
+      });
+      const victimId = slot.id!;
+      const rooms = Array.from({ length: ROOMS }, (_, i) => `sup${run}-room-${i}`);
+      for (let i = 0; i < rooms.length; i += 10) {
+        await Promise.all(
+          rooms.slice(i, i + 10).map(async (name) => {
+            const response = await fetch(`${slot.url}/admin/rooms`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ name }),
+            });
+            if (response.status !== 200) throw new Error(`room ${name}: ${await response.text()}`);
+          }),
+        );
+      }
+      const killedAt = performance.now();
+      process.kill(slot.pid!, 'SIGKILL');
+      const pending = new Set(rooms);
+      await waitFor(
+        async () => {
+          const placements = await Promise.all([...pending].map((room) => router.placeRoom(room)));
+          for (const p of placements) if (p.node.id !== victimId) pending.delete(p.room);
+          return pending.size === 0;
+        },
+        { timeoutMs: 30_000, intervalMs: 5, what: 'the rooms to be placed elsewhere' },
+      );
+      const placed = Math.round(performance.now() - killedAt);
+      const freed = Math.round((freedAt.get(victimId) ?? Number.NaN) - killedAt);
+      results.push({ freed, placed });
+      process.stderr.write(`  supervised run ${run + 1}: freed ${freed} ms, placed ${placed} ms\n`);
+    }
+  } finally {
+    await router.close();
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
 async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!.toFixed(1);
   const table = new Table({
@@ -224,6 +329,29 @@ async function main(): Promise<void> {
   );
   console.log(machineLine(loadBefore));
   console.log(table.toString());
+
+  const supervisedLoad = loadavg()[0]!.toFixed(1);
+  const supervised = await measureSupervised();
+  const sup = new Table({
+    head: [
+      'rule',
+      'node removed after (median)',
+      `all ${ROOMS} rooms re-placed after (median)`,
+      'runs (re-placed, ms)',
+    ],
+    style: { head: [], border: [] },
+  });
+  sup.push([
+    'lk-cluster start: the supervisor sees the exit and forgets the node',
+    `${median(supervised.map((r) => r.freed))} ms`,
+    `${median(supervised.map((r) => r.placed))} ms`,
+    supervised.map((r) => r.placed).join(', '),
+  ]);
+  console.log(
+    `\nsupervised crash: kill -9 of a node under lk-cluster start hosting ${ROOMS} rooms (3 nodes, default node_stats), ${RUNS} runs, times from the kill`,
+  );
+  console.log(machineLine(supervisedLoad));
+  console.log(sup.toString());
 }
 
 await main();

@@ -121,6 +121,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       commandTimeoutMs: STORE_COMMAND_TIMEOUT_MS,
       // Back within an update interval of Redis returning, so that rooms are re-asserted within two.
       maxReconnectDelayMs: Math.min(2000, Math.max(100, config.node_stats.update_interval * 1000)),
+      onCommand: (operation, seconds) => metrics.redisCommandSeconds.observe({ operation }, seconds),
       onError: (message) => {
         metrics.redisErrors.inc({ operation: 'connection' });
         if (Date.now() - lastErrorLog > 5000) {
@@ -208,6 +209,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       nodeId: id,
       router,
       updateInterval: config.node_stats.update_interval,
+      leaseTtl: config.node_stats.lease_ttl,
       lease,
       active,
       closePeer: (peer, reason) => bridge.closePeer(peer, reason),

@@ -18,6 +18,8 @@ export class NodeMetrics {
   readonly placements: Counter<'result'>;
   readonly placementSeconds: Histogram;
   readonly redisErrors: Counter<'operation'>;
+  readonly redisCommandSeconds: Histogram<'operation'>;
+  readonly leaseMargin: Gauge;
   readonly workerCpuSeconds: Gauge<'worker'>;
   readonly workerCpuLoad: Gauge<'worker'>;
   readonly workerRestarts: Counter;
@@ -78,6 +80,18 @@ export class NodeMetrics {
       name: 'lkc_redis_errors_total',
       help: 'Failed calls to the shared store (Redis), by operation',
       labelNames: ['operation'],
+      registers,
+    });
+    this.redisCommandSeconds = new Histogram({
+      name: 'lkc_redis_command_duration_seconds',
+      help: 'Round trip of each call this node makes to the shared store (Redis), failed ones included, by operation (heartbeat, claim, changes, sweep, publish, ...)',
+      labelNames: ['operation'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.leaseMargin = new Gauge({
+      name: 'lkc_lease_margin_seconds',
+      help: "Time that was left on this node's lease when its last renewal reached Redis (lease_ttl minus the time since the previous renewal); 0 when it had expired",
       registers,
     });
     this.workerCpuSeconds = new Gauge({

@@ -187,6 +187,8 @@ export class ClusterNode extends EventEmitter<NodeEvents> implements RoomHost {
     const store = router.kind === 'redis' ? 'redis' : 'router';
     const storeError = this.lease?.storeError;
     if (storeError) return { ready: false, reason: `${store} is unreachable: ${storeError}` };
+    const danger = this.lease?.leaseDanger();
+    if (danger) return { ready: false, reason: `the node's lease is in danger: ${danger}` };
     try {
       const view = await withTimeout(router.getNode(this.id), 1000, `${store} lookup`);
       if (!view) return { ready: false, reason: 'node is not registered' };

@@ -7,6 +7,8 @@ export interface DeadNodeWatchDeps {
   router: Pick<ClusterRouter, 'watchDeadNodes'>;
   /** The cluster's update interval, in seconds. */
   updateInterval: number;
+  /** The cluster's lease_ttl, in seconds. */
+  leaseTtl: number;
   lease: { maySweep(): boolean; lost(): void };
   /** True while the node serves or drains (a starting or stopping node judges nobody). */
   active: () => boolean;
@@ -17,7 +19,16 @@ export interface DeadNodeWatchDeps {
 }
 
 /**
- * The node's part in removing dead nodes while the cluster runs: every update interval it tries to sweep (one
+ * How often a node tries to sweep: a tenth of the lease (so a dead node is swept within lease_ttl + lease_ttl/10
+ * of its last report), at least every update interval, at most every 100 ms. Each try is a SET NX and, for the
+ * winner, one script that stops at the marker when the cluster was swept in the last half of this period.
+ */
+export function sweepPeriodMs(updateInterval: number, leaseTtl: number): number {
+  return Math.round(Math.max(100, Math.min(updateInterval * 1000, (leaseTtl * 1000) / 10)));
+}
+
+/**
+ * The node's part in removing dead nodes while the cluster runs: every tenth of the lease it tries to sweep (one
  * node at a time wins the lock), and it hears of every node swept, so that it closes the bridged sessions it
  * shares with that node at once, with the reason, instead of waiting for the relay's heartbeats to notice the
  * silence. A router with no other nodes (a single node in memory) has nothing to watch.
@@ -36,11 +47,14 @@ export class DeadNodeWatcher {
 
   /** Starts sweeping and listening where the router has other nodes to watch; undefined otherwise. */
   static async start(deps: DeadNodeWatchDeps): Promise<DeadNodeWatcher | undefined> {
-    const intervalMs = Math.max(100, deps.updateInterval * 1000);
+    const intervalMs = sweepPeriodMs(deps.updateInterval, deps.leaseTtl);
     const watcher = new DeadNodeWatcher(deps);
     const watch = await deps.router.watchDeadNodes({
       nodeId: deps.nodeId,
       intervalMs,
+      // A holder dying mid-sweep holds the others off this long; it must outlast a few round trips to a distant
+      // Redis (lock, script, release), or every sweep would find its lock gone.
+      lockTtlMs: Math.max(1000, deps.updateInterval * 1000),
       onEvent: (event) => watcher.onEvent(event),
     });
     if (!watch) return undefined;
@@ -89,12 +103,13 @@ export class DeadNodeWatcher {
       this.deps.lease.lost();
       return;
     }
+    const why = event.why ?? 'its lease expired';
     const closed = this.deps.closePeer(
       event.node,
-      `died (its lease expired; node ${event.by} removed it): rejoin to get a live node`,
+      `died (${why}; ${event.why ? '' : 'node '}${event.by} removed it): rejoin to get a live node`,
     );
     this.log.info(
-      { deadNode: event.node, by: event.by, rooms: event.rooms.length, closedSessions: closed },
+      { deadNode: event.node, by: event.by, why, rooms: event.rooms.length, closedSessions: closed },
       'a node was swept as dead',
     );
   }

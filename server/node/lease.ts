@@ -26,19 +26,17 @@ export interface NodeLeaseOptions {
   rooms: HeldRooms;
   /** True once the node is shutting down: reports stop renewing the lease. */
   stopping: () => boolean;
-  metrics: Pick<NodeMetrics, 'redisErrors'>;
+  metrics: Pick<NodeMetrics, 'redisErrors' | 'leaseMargin'>;
   log: Logger;
 }
 
 /** A heartbeat slower than this share of lease_ttl is logged: the lease's margin is going. */
 const SLOW_ROUND_TRIP_SHARE = 0.25;
-/** While the round trip stays slow, the warning comes again at most this often. */
-const SLOW_ROUND_TRIP_REPEAT_MS = 60_000;
 
 /** The warning for a heartbeat that took `roundTripMs` when that is over a quarter of the lease; else undefined. */
 export function slowRoundTrip(roundTripMs: number, leaseTtlSeconds: number): string | undefined {
   if (roundTripMs <= leaseTtlSeconds * 1000 * SLOW_ROUND_TRIP_SHARE) return undefined;
-  return `redis round trip ${Math.round(roundTripMs)} ms is over a quarter of lease_ttl ${leaseTtlSeconds} s: the lease may expire`;
+  return `redis round trip ${Math.round(roundTripMs)} ms is over a quarter of lease_ttl ${leaseTtlSeconds} s: the round trip approaches the lease, and a few slow reports in a row lose it (raise node_stats.lease_ttl, or bring Redis closer)`;
 }
 
 function emptyStats(): NodeStats {
@@ -74,11 +72,13 @@ export class NodeLease {
   private reassertPending = false;
   /** When this node last registered again after losing its lease or the store. */
   private recoveredAt = 0;
+  /** The round trip of the last heartbeat and the lease's margin it found, while either is dangerous. */
+  private danger?: string;
+  /** The last heartbeat's round trip approached the lease (warned once until it is back under). */
+  private slowWarned = false;
   private timer?: NodeJS.Timeout;
   private running = false;
   private inFlight?: Promise<void>;
-  /** When the slow round trip warning was last logged, while the round trip stays slow. */
-  private slowWarnedAt?: number;
 
   constructor(private readonly options: NodeLeaseOptions) {}
 
@@ -105,6 +105,14 @@ export class NodeLease {
     } finally {
       this.inFlight = undefined;
     }
+  }
+
+  /**
+   * Why the lease is in danger, when it is: the last heartbeat's round trip took over half the lease, or found
+   * under a quarter of it left. A readiness reason: one more slow report and the cluster declares the node dead.
+   */
+  leaseDanger(): string | undefined {
+    return this.danger;
   }
 
   /** True while the lease is known to be alive: confirmed by a heartbeat within the last lease_ttl. */
@@ -143,12 +151,16 @@ export class NodeLease {
     await this.options.router.unregisterNode(this.options.nodeId);
   }
 
-  private schedule(): void {
+  // Reports keep the update interval from start to start: a slow store or sample does not stretch the time
+  // between renewals (which would eat the lease's margin), and a report slower than the interval is followed
+  // by the next at once.
+  private schedule(delayMs = this.options.timing.update_interval * 1000): void {
     if (!this.running) return;
     this.timer = setTimeout(async () => {
+      const started = Date.now();
       await this.reportNow().catch(() => {});
-      this.schedule();
-    }, this.options.timing.update_interval * 1000);
+      this.schedule(Math.max(0, this.options.timing.update_interval * 1000 - (Date.now() - started)));
+    }, delayMs);
     this.timer.unref();
   }
 
@@ -170,8 +182,9 @@ export class NodeLease {
     try {
       const timeoutMs = Math.max(timing.update_interval * 1000, 1000);
       const sentAt = performance.now();
-      held = await withTimeout(router.heartbeat(this.options.record()), timeoutMs, 'heartbeat');
-      this.checkRoundTrip(performance.now() - sentAt);
+      const renewal = await withTimeout(router.heartbeat(this.options.record()), timeoutMs, 'heartbeat');
+      held = renewal.held;
+      this.judgeMargin(performance.now() - sentAt, held ? renewal.msLeft : 0);
       if (this.storeError) log.info('store reachable again');
       this.storeError = undefined;
     } catch (err) {
@@ -188,22 +201,34 @@ export class NodeLease {
     else this.confirmedAt = Date.now();
   }
 
-  /** Says so when the heartbeat's round trip to the store eats into the lease (once a minute while it lasts). */
-  private checkRoundTrip(roundTripMs: number): void {
-    const { log, timing } = this.options;
+  /**
+   * Records the lease's margin (what was left of it when this renewal reached the store) and says when the
+   * round trip to the store approaches the lease: over a quarter of lease_ttl is a warning (a few such reports
+   * late in a row and the lease is gone), over half of it, or a margin under a quarter, is a danger.
+   */
+  private judgeMargin(roundTripMs: number, marginMs: number): void {
+    const { metrics, log, timing } = this.options;
+    const leaseMs = timing.lease_ttl * 1000;
+    metrics.leaseMargin.set(marginMs / 1000);
     const warning = slowRoundTrip(roundTripMs, timing.lease_ttl);
-    if (!warning) {
-      if (this.slowWarnedAt !== undefined)
-        log.info(
-          { roundTripMs: Math.round(roundTripMs) },
-          'redis round trip back under a quarter of lease_ttl',
-        );
-      this.slowWarnedAt = undefined;
-      return;
+    const slow = warning !== undefined;
+    if (slow && !this.slowWarned) {
+      log.warn(
+        { roundTripMs: Math.round(roundTripMs), leaseTtlMs: leaseMs, marginMs: Math.round(marginMs) },
+        warning,
+      );
+    } else if (!slow && this.slowWarned) {
+      log.info(
+        { roundTripMs: Math.round(roundTripMs) },
+        'the Redis round trip is well under the lease again',
+      );
     }
-    if (this.slowWarnedAt !== undefined && Date.now() - this.slowWarnedAt < SLOW_ROUND_TRIP_REPEAT_MS) return;
-    this.slowWarnedAt = Date.now();
-    log.warn({ roundTripMs: Math.round(roundTripMs), leaseTtl: timing.lease_ttl }, warning);
+    this.slowWarned = slow;
+    if (roundTripMs > leaseMs / 2)
+      this.danger = `the Redis round trip (${Math.round(roundTripMs)} ms) is over half of lease_ttl (${leaseMs} ms)`;
+    else if (marginMs < leaseMs / 4 && marginMs > 0)
+      this.danger = `the lease had ${Math.round(marginMs)} ms of ${leaseMs} left when it was renewed`;
+    else this.danger = undefined;
   }
 
   /**

@@ -108,8 +108,8 @@ export function checkSemantics(data: Obj): SemanticProblem[] {
     error(['port'], 'port must be a TCP port, 1 to 65535');
 
   const stats = isObj(data.node_stats) ? data.node_stats : {};
-  const interval = isNum(stats.update_interval) ? stats.update_interval : 2;
-  const ttl = isNum(stats.lease_ttl) ? stats.lease_ttl : 6;
+  const interval = isNum(stats.update_interval) ? stats.update_interval : 0.5;
+  const ttl = isNum(stats.lease_ttl) ? stats.lease_ttl : 2.5;
   if (interval > 0 && ttl > 0 && ttl <= interval) {
     error(
       ['node_stats', isNum(stats.lease_ttl) ? 'lease_ttl' : 'update_interval'],

@@ -117,7 +117,8 @@ export function parseClusterEvent(raw: string): ClusterEvent | undefined {
     return undefined;
   // Lua's cjson writes an empty list as {}.
   const rooms = Array.isArray(event.rooms) ? event.rooms.filter((r) => typeof r === 'string') : [];
-  return { type: 'node.swept', node: event.node, rooms, by: event.by };
+  const why = typeof event.why === 'string' && event.why ? { why: event.why } : {};
+  return { type: 'node.swept', node: event.node, rooms, by: event.by, ...why };
 }
 
 /**

@@ -3,7 +3,15 @@ import type { Config } from '../config/types.js';
 import type { NodeRecord, NodeView, RoomRecord } from '../records.js';
 import { prepareNodes } from '../selector/select.js';
 import { type ClaimResult, checkRoomName, placeRoomWith, RECENT_WINDOW_MS } from './placement.js';
-import type { BusHandler, Placement, PlaceOptions, Router } from './types.js';
+import type {
+  BusHandler,
+  ForgetOptions,
+  ForgetOutcome,
+  LeaseRenewal,
+  Placement,
+  PlaceOptions,
+  Router,
+} from './types.js';
 
 interface LocalNode {
   record: NodeRecord;
@@ -54,9 +62,10 @@ export class LocalRouter implements Router {
     await this.heartbeat(node);
   }
 
-  async heartbeat(node: NodeRecord): Promise<boolean> {
+  async heartbeat(node: NodeRecord): Promise<LeaseRenewal> {
     const existing = this.nodes.get(node.id);
     const wasAlive = this.alive(node.id);
+    const msLeft = wasAlive && existing ? Math.max(0, existing.leaseExpiresAt - this.now()) : 0;
     const { recent_placements: _, ...stats } = node.stats;
     this.nodes.set(node.id, {
       record: structuredClone({ ...node, stats }),
@@ -64,7 +73,17 @@ export class LocalRouter implements Router {
       recent: existing?.recent ?? 0,
       recentExpiresAt: existing?.recentExpiresAt ?? 0,
     });
-    return wasAlive;
+    return { held: wasAlive, msLeft };
+  }
+
+  async forgetNode(nodeId: string, options: ForgetOptions): Promise<ForgetOutcome> {
+    const node = this.nodes.get(nodeId);
+    if (!node) return { status: 'unknown' };
+    if (this.alive(nodeId) && !options.force)
+      return { status: 'alive', msLeft: Math.max(0, node.leaseExpiresAt - this.now()) };
+    const rooms = [...this.roomNode].filter(([, holder]) => holder === nodeId).map(([room]) => room);
+    await this.unregisterNode(nodeId);
+    return { status: 'forgotten', rooms };
   }
 
   async unregisterNode(nodeId: string): Promise<void> {

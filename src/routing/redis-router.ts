@@ -24,6 +24,9 @@ import type {
   BusHandler,
   DeadNodeWatch,
   DeadNodeWatchOptions,
+  ForgetOptions,
+  ForgetOutcome,
+  LeaseRenewal,
   Placement,
   PlaceOptions,
   Router,
@@ -43,6 +46,11 @@ export interface RedisRouterOptions extends RedisConnectOptions {
    * command, whose every call has been answered by then and whose process exits next.
    */
   dropOnClose?: boolean;
+  /**
+   * Told the duration of every call to Redis this router makes, by operation (one of a fixed set of names: the
+   * router's methods, `changes` for a view refresh, `sweep` for a whole sweep), and whether it failed.
+   */
+  onCommand?: (operation: string, seconds: number, failed: boolean) => void;
 }
 
 const DEFAULT_VIEW_REFRESH_MS = 500;
@@ -99,20 +107,23 @@ export class RedisRouter implements Router {
     this.view.invalidate();
   }
 
-  async heartbeat(node: NodeRecord): Promise<boolean> {
-    const alive = (await this.writeNode(node)) === 1;
+  async heartbeat(node: NodeRecord): Promise<LeaseRenewal> {
+    const leftMs = await this.writeNode(node);
+    const alive = leftMs >= 0;
     // A routine stats report can wait for the background refresh; a changed state or a revived lease changes
     // who may take rooms, so this router's next placement looks first.
     if (!alive || this.writtenStates.get(node.id) !== node.state) this.view.invalidate();
     this.writtenStates.set(node.id, node.state);
-    return alive;
+    return { held: alive, msLeft: Math.max(0, leftMs) };
   }
 
+  /** Writes the record and renews the lease; the ms that were left on the lease, -1 when it had expired. */
   private async writeNode(node: NodeRecord): Promise<number> {
     const k = this.keys;
     const { recent_placements: _, ...stats } = node.stats;
     const record = JSON.stringify({ ...node, stats });
-    const existed = await this.guard(
+    const leftMs = await this.guard(
+      'heartbeat',
       this.scripts.run<number>(
         'heartbeat',
         [k.nodes, k.nodeState, k.nodeVersion, k.nodeUpdates, k.nodeRemoved],
@@ -120,12 +131,13 @@ export class RedisRouter implements Router {
       ),
     );
     this.writtenStates.set(node.id, node.state);
-    return existed;
+    return Number(leftMs);
   }
 
   async unregisterNode(nodeId: string): Promise<void> {
     const k = this.keys;
     await this.guard(
+      'unregister',
       this.scripts.run<number>('unregister', nodeRemovalKeys(k), [
         k.prefix,
         nodeId,
@@ -136,8 +148,29 @@ export class RedisRouter implements Router {
     this.view.invalidate();
   }
 
+  async forgetNode(nodeId: string, options: ForgetOptions): Promise<ForgetOutcome> {
+    const k = this.keys;
+    const [status, leftMs, rooms] = await this.guard(
+      'forget',
+      this.scripts.run<[string, number, string[]]>('forget', nodeRemovalKeys(k), [
+        k.prefix,
+        nodeId,
+        options.force ? '1' : '0',
+        options.by,
+        options.why,
+        this.options.keepTombstones ?? 1024,
+        k.events,
+      ]),
+    );
+    if (status === 'alive') return { status, msLeft: Math.max(0, Number(leftMs)) };
+    if (status === 'unknown') return { status };
+    this.writtenStates.delete(nodeId);
+    this.view.invalidate();
+    return { status: 'forgotten', rooms: Array.isArray(rooms) ? rooms.map(String) : [] };
+  }
+
   async listNodes(): Promise<NodeView[]> {
-    await this.guard(this.view.refresh());
+    await this.guard(undefined, this.view.refresh());
     return this.view.views();
   }
 
@@ -145,6 +178,7 @@ export class RedisRouter implements Router {
     const k = this.keys;
     // A pipeline's exec resolves with each command's error: they go through guard like a rejection would.
     const [record, leftMs, ttl, recent, clock] = (await this.guard(
+      'get_node',
       this.client
         .pipeline()
         .hget(k.nodes, nodeId)
@@ -177,6 +211,7 @@ export class RedisRouter implements Router {
   private async fetchChanges(sinceNode: number, sincePlacement: number): Promise<ViewChanges> {
     const k = this.keys;
     const raw = await this.guard(
+      'changes',
       this.scripts.run<[number, number, number, Array<string | number>, string[], Array<string | number>]>(
         'changes',
         [
@@ -224,14 +259,14 @@ export class RedisRouter implements Router {
 
   async placeRoom(room: string, options: PlaceOptions = {}): Promise<Placement> {
     this.startRefreshing();
-    await this.guard(this.view.ensureFresh(this.maxViewAgeMs));
+    await this.guard(undefined, this.view.ensureFresh(this.maxViewAgeMs));
     return placeRoomWith(
       {
         prepared: () => this.view.preparedNodes(),
         claim: (name, chosen, allowance) => this.claim(name, chosen, allowance),
         node: async (id) => this.view.view(id) ?? (await this.getNode(id)),
         learn: (result) => this.view.learn(result),
-        refresh: () => this.guard(this.view.refresh()),
+        refresh: () => this.guard(undefined, this.view.refresh()),
       },
       room,
       this.config.region,
@@ -242,6 +277,7 @@ export class RedisRouter implements Router {
   private async claim(room: string, chosen: string, allowance: number): Promise<ClaimResult> {
     const k = this.keys;
     const [outcome, nodeId, recent, recentTtlMs] = await this.guard(
+      'claim',
       this.scripts.run<[ClaimOutcome, string, number, number]>(
         'claim',
         [k.roomNode, k.nodeState, k.placementVersion, k.recentTouched, k.recent],
@@ -263,50 +299,56 @@ export class RedisRouter implements Router {
   }
 
   async getRoomNode(room: string): Promise<string | undefined> {
-    return (await this.guard(this.client.hget(this.keys.roomNode, room))) ?? undefined;
+    return (await this.guard('get_room_node', this.client.hget(this.keys.roomNode, room))) ?? undefined;
   }
 
   async releaseRoom(room: string, nodeId: string): Promise<boolean> {
     const k = this.keys;
     return (
-      (await this.guard(this.scripts.run<number>('release', [k.roomNode], [k.prefix, room, nodeId]))) === 1
+      (await this.guard(
+        'release',
+        this.scripts.run<number>('release', [k.roomNode], [k.prefix, room, nodeId]),
+      )) === 1
     );
   }
 
   async assertRoom(room: string, nodeId: string): Promise<string> {
     checkRoomName(room);
     const k = this.keys;
-    return this.guard(this.scripts.run<string>('assert', [k.roomNode], [k.prefix, room, nodeId]));
+    return this.guard('assert', this.scripts.run<string>('assert', [k.roomNode], [k.prefix, room, nodeId]));
   }
 
   async listRoomNodes(): Promise<Map<string, string>> {
-    const all = await this.guard(this.client.hgetall(this.keys.roomNode));
+    const all = await this.guard('list_room_nodes', this.client.hgetall(this.keys.roomNode));
     return new Map(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
   }
 
   async listNodeRooms(nodeId: string): Promise<string[]> {
-    return (await this.guard(this.client.smembers(this.keys.nodeRooms(nodeId)))).sort();
+    return (await this.guard('list_node_rooms', this.client.smembers(this.keys.nodeRooms(nodeId)))).sort();
   }
 
   // ---- room records
 
   async putRoom(room: RoomRecord): Promise<void> {
-    await this.guard(this.client.hset(this.keys.rooms, room.name, JSON.stringify(room)));
+    await this.guard('put_room', this.client.hset(this.keys.rooms, room.name, JSON.stringify(room)));
   }
 
   async getRoom(name: string): Promise<RoomRecord | undefined> {
-    const json = await this.guard(this.client.hget(this.keys.rooms, name));
+    const json = await this.guard('get_room', this.client.hget(this.keys.rooms, name));
     return json ? (JSON.parse(json) as RoomRecord) : undefined;
   }
 
   async listRooms(): Promise<RoomRecord[]> {
-    const values = await this.guard(this.client.hvals(this.keys.rooms));
+    const values = await this.guard('list_rooms', this.client.hvals(this.keys.rooms));
     return values.map((json) => JSON.parse(json) as RoomRecord).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async deleteRoom(name: string, nodeId: string): Promise<void> {
     const k = this.keys;
-    await this.guard(this.scripts.run<number>('deleteRoom', [k.roomNode, k.rooms], [name, nodeId]));
+    await this.guard(
+      'delete_room',
+      this.scripts.run<number>('deleteRoom', [k.roomNode, k.rooms], [name, nodeId]),
+    );
   }
 
   // ---- bus
@@ -316,10 +358,10 @@ export class RedisRouter implements Router {
     if (this.client.isCluster) {
       // Through one master, so that the relay's frames keep their order (see publish.lua). It counts only the
       // subscribers of that shard: 0 proves nothing there.
-      await this.guard(this.scripts.run<number>('publish', [this.keys.nodes], [channel, message]));
+      await this.guard('publish', this.scripts.run<number>('publish', [this.keys.nodes], [channel, message]));
       return undefined;
     }
-    return this.guard(this.client.publish(channel, message));
+    return this.guard('publish', this.client.publish(channel, message));
   }
 
   async subscribe(nodeId: string, handler: BusHandler): Promise<() => Promise<void>> {
@@ -329,14 +371,14 @@ export class RedisRouter implements Router {
     if (!set) {
       set = new Set();
       this.handlers.set(channel, set);
-      await this.guard(subscriber.subscribe(channel));
+      await this.guard('subscribe', subscriber.subscribe(channel));
     }
     set.add(handler);
     return async () => {
       const current = this.handlers.get(channel);
       if (!current?.delete(handler) || current.size > 0) return;
       this.handlers.delete(channel);
-      if (!this.closed) await this.guard(subscriber.unsubscribe(channel));
+      if (!this.closed) await this.guard('unsubscribe', subscriber.unsubscribe(channel));
     };
   }
 
@@ -370,9 +412,10 @@ export class RedisRouter implements Router {
     const sweeper = new DeadNodeSweeper(this.client, this.keys, {
       nodeId: options.nodeId,
       intervalMs: options.intervalMs,
+      lockTtlMs: options.lockTtlMs,
     });
     const stop = await listenClusterEvents(this.client, this.keys, this.where, options.onEvent);
-    return { sweepOnce: (mayStill) => sweeper.sweepOnce(mayStill), stop };
+    return { sweepOnce: (mayStill) => this.guard('sweep', sweeper.sweepOnce(mayStill)), stop };
   }
 
   async close(): Promise<void> {
@@ -385,12 +428,19 @@ export class RedisRouter implements Router {
   }
 
   // An ioredis connection failure becomes one line naming the Redis, like every other error an operator meets.
-  private async guard<T>(promise: Promise<T>): Promise<T> {
+  // Timed under `operation` (for onCommand) unless it is undefined: a call made of calls that time themselves.
+  private async guard<T>(operation: string | undefined, promise: Promise<T>): Promise<T> {
+    const started = operation && this.options.onCommand ? performance.now() : 0;
+    let failed = true;
     try {
-      return await promise;
+      const value = await promise;
+      failed = false;
+      return value;
     } catch (err) {
       if (isLkcError(err)) throw err;
       throw redisConnectionError(err, this.where) ?? err;
+    } finally {
+      if (started) this.options.onCommand?.(operation!, (performance.now() - started) / 1000, failed);
     }
   }
 }

@@ -28,6 +28,7 @@ const SCRIPTS = {
   sweep: { file: 'sweep.lua', keys: 12, uses: ['remove-node'] },
   unlock: { file: 'unlock.lua', keys: 1 },
   publish: { file: 'publish.lua', keys: 1 },
+  forget: { file: 'forget.lua', keys: 10, uses: ['remove-node'] },
 } as const satisfies Record<string, ScriptSpec>;
 
 export type ScriptName = keyof typeof SCRIPTS;

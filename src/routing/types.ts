@@ -45,8 +45,10 @@ export interface NodeSweptEvent {
   node: string;
   /** The rooms whose mappings were cleared: they can be placed again at once. */
   rooms: string[];
-  /** The node that swept it. */
+  /** The node that swept it, or who forgot it (`supervisor`, `cli`). */
   by: string;
+  /** Why it was removed, when not because its lease expired (e.g. `its process exited`). */
+  why?: string;
 }
 
 export type ClusterEvent = NodeSweptEvent;
@@ -65,9 +67,34 @@ export interface DeadNodeWatch {
 export interface DeadNodeWatchOptions {
   /** The watching node: never swept by itself, named as the sweeper in events. */
   nodeId: string;
-  /** The cluster's update interval in ms: the cluster sweeps at least once per interval and at most twice. */
+  /** How often the node tries to sweep, in ms: the cluster sweeps at least once per interval and at most twice. */
   intervalMs: number;
+  /** How long the sweep lock outlives a holder that dies while sweeping (several store round trips). */
+  lockTtlMs?: number;
   onEvent: (event: ClusterEvent) => void;
+}
+
+/** What a heartbeat found of the node's lease just before renewing it. */
+export interface LeaseRenewal {
+  /** The lease was alive; false when it had expired (the node was considered dead). */
+  held: boolean;
+  /** Milliseconds that were left on the lease just before this renewal (0 when it had expired): the margin. */
+  msLeft: number;
+}
+
+/** What forgetting a node did: removed it, refused (its lease is alive and no force), or found nothing. */
+export type ForgetOutcome =
+  | { status: 'forgotten'; rooms: string[] }
+  | { status: 'alive'; msLeft: number }
+  | { status: 'unknown' };
+
+export interface ForgetOptions {
+  /** Forget it even while its lease is alive (the caller knows its process is gone). */
+  force?: boolean;
+  /** Who forgets it, named in the cluster's `node.swept` event. */
+  by: string;
+  /** Why, named in the event. */
+  why: string;
 }
 
 /**
@@ -79,10 +106,15 @@ export interface Router {
 
   /** Writes the node record and takes its lease. */
   registerNode(node: NodeRecord): Promise<void>;
-  /** Rewrites the node record (stats, state) and renews its lease. Returns false if the lease had expired. */
-  heartbeat(node: NodeRecord): Promise<boolean>;
+  /** Rewrites the node record (stats, state) and renews its lease; says whether the lease was still alive. */
+  heartbeat(node: NodeRecord): Promise<LeaseRenewal>;
   /** Removes the node record, its lease and every room mapping it holds. */
   unregisterNode(nodeId: string): Promise<void>;
+  /**
+   * Removes another node whose process is gone, as the sweeper would once its lease expires, and tells the
+   * cluster: its rooms are placeable at once. Refused while its lease is alive unless `force`.
+   */
+  forgetNode(nodeId: string, options: ForgetOptions): Promise<ForgetOutcome>;
   listNodes(): Promise<NodeView[]>;
   getNode(nodeId: string): Promise<NodeView | undefined>;
 

@@ -17,5 +17,9 @@ export function describeEvent(event: SupervisorEvent): string | undefined {
       return `${name} is crash-looping: it failed ${CRASH_LOOP_FAILURES} times within ${QUICK_FAILURE_MS / 1000} s of starting; restarts back off up to 30 s. Last output: ${node.output.slice(-3).join(' | ') || '(none)'}`;
     case 'finished':
       return `${name}: drained and exited; not restarted`;
+    case 'freed':
+      return `node-${node.spec.index} (${event.nodeId}): removed from the cluster ${event.ms} ms after it died; its ${event.rooms} room${event.rooms === 1 ? '' : 's'} can be placed elsewhere now`;
+    case 'free-failed':
+      return `node-${node.spec.index} (${event.nodeId}): could not be removed from the cluster (${event.error}); its rooms are freed when its lease expires`;
   }
 }

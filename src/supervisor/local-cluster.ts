@@ -6,7 +6,9 @@ import { LkcError } from '../errors.js';
 import { builtinRegion } from '../geo/cloud-regions.js';
 import { randomId } from '../ids.js';
 import type { NodeOverrides } from '../node-contract/overrides.js';
+import { createRouter } from '../routing/create.js';
 import { checkRedis } from '../routing/redis-connect.js';
+import type { Router } from '../routing/types.js';
 import { nextFreePort, splitPortRange } from '../system/ports.js';
 import { describeEvent } from './events.js';
 import { type LocalRedis, startLocalRedis } from './local-redis.js';
@@ -20,6 +22,9 @@ import {
   writeState,
 } from './state-file.js';
 import { type NodeSpec, Supervisor } from './supervisor.js';
+
+/** The supervisor's own connection to the nodes' Redis: bounded, so that a dead Redis fails a forget quickly. */
+const STORE_OPTIONS = { connectTimeoutMs: 5_000, commandTimeoutMs: 2_000, maxRetriesPerRequest: 1 };
 
 export interface StartClusterOptions {
   nodes: number;
@@ -137,7 +142,37 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
     env.LKC_REDIS_ADDRESS = redis.address;
   }
 
+  // The supervisor sees a node die the moment it does: it removes it from the cluster through a router of its own
+  // on the nodes' Redis, opened now so that a crash costs one script call, not a connection.
+  const storeConfig: Config | undefined = config.redis
+    ? config
+    : redisAddress
+      ? { ...config, redis: { address: redisAddress, key_prefix: keyPrefix } }
+      : undefined;
+  let store: Promise<Router> | undefined;
+  const openStore = (): Promise<Router> => {
+    store ??= createRouter(storeConfig!, STORE_OPTIONS).catch((err: unknown) => {
+      store = undefined;
+      throw err;
+    });
+    return store;
+  };
+  if (storeConfig) void openStore().catch(() => {});
+  const forgetNode = storeConfig
+    ? async (nodeId: string): Promise<number> => {
+        const outcome = await (await openStore()).forgetNode(nodeId, {
+          force: true,
+          by: 'supervisor',
+          why: 'its process exited',
+        });
+        return outcome.status === 'forgotten' ? outcome.rooms.length : 0;
+      }
+    : undefined;
+
   const cleanUpRedis = async () => {
+    const opened = store;
+    store = undefined;
+    await opened?.then((router) => router.close()).catch(() => {});
     await redis?.stop().catch(() => {});
   };
   let supervisor: Supervisor;
@@ -155,7 +190,7 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
       next = port + 1;
       specs.push({ index: i + 1, port, udp: udp[i]!, region: regions[i]! });
     }
-    supervisor = new Supervisor({ specs, configFile, cwd: options.cwd, env, overrides });
+    supervisor = new Supervisor({ specs, configFile, cwd: options.cwd, env, overrides, forgetNode });
   } catch (err) {
     await cleanUpRedis();
     throw err;
@@ -228,6 +263,7 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
 
   const finish = async () => {
     clearInterval(requests);
+    await supervisor.settled();
     await cleanUpRedis();
     removeSlotRequests(options.cwd);
     removeState(options.cwd);

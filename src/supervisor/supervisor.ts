@@ -63,7 +63,10 @@ export type SupervisorEvent =
   | { type: 'exited'; node: SupervisedNode; code: number | null; signal: NodeJS.Signals | null }
   | { type: 'restarting'; node: SupervisedNode; delayMs: number }
   | { type: 'crash-loop'; node: SupervisedNode; failures: number }
-  | { type: 'finished'; node: SupervisedNode };
+  | { type: 'finished'; node: SupervisedNode }
+  /** The rooms of a node that died were freed in the cluster (its record and lease removed), `ms` after its exit. */
+  | { type: 'freed'; node: SupervisedNode; nodeId: string; rooms: number; ms: number }
+  | { type: 'free-failed'; node: SupervisedNode; nodeId: string; error: string };
 
 interface SupervisorEvents {
   event: [event: SupervisorEvent];
@@ -88,6 +91,12 @@ export interface SupervisorOptions {
   entry?: string;
   /** Restart backoff: the first delay and the cap (default 500 ms doubling up to 30 s). */
   backoff?: { baseMs: number; maxMs: number };
+  /**
+   * Removes a node whose process died from the cluster at once (its record, lease and room mappings, told to the
+   * other nodes), so that its rooms are placeable now rather than when its lease expires; resolves with how many
+   * rooms it freed. Absent where the nodes share no store (a single node keeps its rooms in memory).
+   */
+  forgetNode?: (nodeId: string) => Promise<number>;
 }
 
 /** The prefix of a node's log lines. */
@@ -105,6 +114,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly nodes: SupervisedNode[];
   private stopping: 'drain' | 'stop' | undefined;
   private finishedAll = false;
+  /** Forgets of dead nodes under way: the store must outlive them. */
+  private readonly forgetting = new Set<Promise<void>>();
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -160,6 +171,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     Object.assign(node, { finished: false, failures: 0, quickFailures: 0 });
     await this.restart(node);
     return true;
+  }
+
+  /** Resolves once the dead nodes being forgotten are (or could not be). */
+  async settled(): Promise<void> {
+    while (this.forgetting.size > 0) await Promise.all([...this.forgetting]);
   }
 
   /** Resolves when every node has exited and none will be restarted. */
@@ -300,6 +316,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     node.lastExit = { code, signal };
     this.emit('event', { type: 'exited', node, code, signal });
     this.emit('change');
+    // A node that exits 0 drained and unregistered itself; any other exit (a crash, a kill, even a node killed
+    // after the stop grace) leaves its lease and rooms behind until the lease expires: free them now.
+    if (code !== 0 && node.id) this.forget(node, node.id);
     if (this.stopping) {
       this.checkDone();
       return;
@@ -322,6 +341,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const delayMs = Math.min(baseMs * 2 ** (node.failures - 1), maxMs);
     this.emit('event', { type: 'restarting', node, delayMs });
     node.restartTimer = setTimeout(() => void this.restart(node), delayMs);
+  }
+
+  private forget(node: SupervisedNode, nodeId: string): void {
+    const forgetNode = this.options.forgetNode;
+    if (!forgetNode) return;
+    const exitedAt = performance.now();
+    const work = forgetNode(nodeId).then(
+      (rooms) =>
+        this.emit('event', {
+          type: 'freed',
+          node,
+          nodeId,
+          rooms,
+          ms: Math.round(performance.now() - exitedAt),
+        }),
+      (err: Error) => this.emit('event', { type: 'free-failed', node, nodeId, error: err.message }),
+    );
+    const tracked = work.then(() => {
+      this.forgetting.delete(tracked);
+    });
+    this.forgetting.add(tracked);
   }
 
   private async restart(node: SupervisedNode): Promise<void> {

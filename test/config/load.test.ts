@@ -57,7 +57,7 @@ describe('loadConfig', () => {
       },
     );
     assert.deepEqual(config.room, { empty_timeout: 300, max_participants: 0, auto_create: true });
-    assert.deepEqual(config.node_stats, { update_interval: 2, lease_ttl: 6 });
+    assert.deepEqual(config.node_stats, { update_interval: 0.5, lease_ttl: 2.5 });
     assert.equal(config.logging.level, 'info');
     assert.equal(config.rtc.num_workers, 0);
   });

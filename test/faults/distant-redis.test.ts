@@ -42,8 +42,11 @@ const ROOMS = 50;
 const RELAYED = 200;
 /** The window over which no lease may lapse at the last delay (the leases are watched all along besides). */
 const LEASE_WINDOW_MS = 15_000;
-/** The delay each way that makes the round trip (1.6 s) over a quarter of lease_ttl (1.5 s), under the 2 s timeouts. */
-const SLOW_DELAY_MS = 800;
+/**
+ * The delay each way that makes the round trip (0.32 of lease_ttl: 800 ms at the default 2.5 s) over a quarter of
+ * the lease, yet under the heartbeat's 1 s timeout and half the lease (where the node would call itself unready).
+ */
+const SLOW_DELAY_MS = Math.round(LEASE_TTL * 1000 * 0.16);
 
 interface Figures {
   delay: number;
@@ -294,7 +297,7 @@ describe('a distant Redis: region B reaches Redis through a delay proxy, at the 
     const seen = new Map(nodes.map((n) => [n, n.output().length]));
     const said = (node: TestNode) => node.output().slice(seen.get(node));
     proxy.setDelay(SLOW_DELAY_MS);
-    const warning = /redis round trip (\d+) ms is over a quarter of lease_ttl 6 s: the lease may expire/;
+    const warning = new RegExp(`redis round trip (\\d+) ms is over a quarter of lease_ttl ${LEASE_TTL} s`);
     for (const far of [b1, b2]) {
       const line = await waitFor(
         () =>
@@ -307,12 +310,12 @@ describe('a distant Redis: region B reaches Redis through a delay proxy, at the 
         },
       );
       t.diagnostic(`${name(far)}: ${line.trim()}`);
-      // A heartbeat under way when the delay rose may be the one: over the quarter, if not yet the whole 1.6 s.
+      // A heartbeat under way when the delay rose may be the one: over the quarter, if not yet the whole round trip.
       const named = Number(warning.exec(line)![1]);
       assert.ok(named > (LEASE_TTL * 1000) / 4 && named < 2 * SLOW_DELAY_MS + 1000, `it names ${named} ms`);
     }
     for (const near of [a1, a2]) assert.doesNotMatch(said(near), warning, `${name(near)} is near`);
-    // Warned, not lost: the lease still holds at this round trip (renewed every 2 s + 1.6 s, of 6 s).
+    // Warned, not lost: the lease still holds at this round trip (each renewal a round trip after the last).
     await sampleLeases();
     assert.deepEqual(missing, [], 'no lease ran out');
     for (const far of [b1, b2])

@@ -34,7 +34,7 @@ describe('local router (single node, no redis)', () => {
     await router.registerNode(nodeRecord('next'));
     assert.equal((await router.placeRoom('kept')).node.id, 'next');
     assert.equal(
-      await router.heartbeat(nodeRecord('old', { state: 'draining' })),
+      (await router.heartbeat(nodeRecord('old', { state: 'draining' }))).held,
       false,
       'old learns it was dead',
     );

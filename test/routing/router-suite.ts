@@ -63,7 +63,11 @@ export function routerSuite(label: string, start: () => Promise<RedisTarget>): v
         { ...record.stats, recent_placements: undefined },
       );
       assert.equal((await r.getNode('node-a'))!.url, record.url);
-      assert.equal(await r.heartbeat({ ...record, state: 'draining' }), true);
+      const renewal = await r.heartbeat({ ...record, state: 'draining' });
+      assert.equal(renewal.held, true);
+      // The margin: what was left of the lease just registered, a few milliseconds old.
+      const leaseMs = configFor('x').node_stats.lease_ttl * 1000;
+      assert.ok(renewal.msLeft > leaseMs - 2000 && renewal.msLeft <= leaseMs, `margin ${renewal.msLeft} ms`);
       assert.equal((await r.getNode('node-a'))!.state, 'draining');
     });
 
@@ -79,8 +83,43 @@ export function routerSuite(label: string, start: () => Promise<RedisTarget>): v
       const [listed] = await r.listNodes();
       assert.equal(listed!.alive, false);
       assert.equal(listed!.state, 'serving', 'the record still says serving; the lease decides');
-      assert.equal(await r.heartbeat(record), false);
-      assert.equal(await r.heartbeat(record), true);
+      assert.deepEqual(await r.heartbeat(record), { held: false, msLeft: 0 });
+      assert.equal((await r.heartbeat(record)).held, true);
+    });
+
+    it('forgets a node whose process is gone: refused while its lease lives unless forced, and tells the cluster', async () => {
+      const config = configFor(freshPrefix(), { node_stats: { lease_ttl: 60 } });
+      const r = await router(config);
+      await r.registerNode(nodeRecord('gone'));
+      await r.registerNode(nodeRecord('staying'));
+      await r.placeRoom('r1', { nodeId: 'gone' });
+      await r.putRoom(roomRecord('r1', 'gone'));
+      const heard: unknown[] = [];
+      const watch = await r.watchDeadNodes({
+        nodeId: 'staying',
+        intervalMs: 60_000,
+        onEvent: (e) => heard.push(e),
+      });
+      try {
+        const refused = await r.forgetNode('gone', { by: 'test', why: 'its process exited' });
+        assert.equal(refused.status, 'alive');
+        assert.ok(refused.status === 'alive' && refused.msLeft > 50_000, 'the lease is alive');
+        assert.equal(await r.getRoomNode('r1'), 'gone');
+        const forgotten = await r.forgetNode('gone', { force: true, by: 'test', why: 'its process exited' });
+        assert.deepEqual(forgotten, { status: 'forgotten', rooms: ['r1'] });
+        assert.equal(await r.getNode('gone'), undefined);
+        assert.equal(await r.getRoom('r1'), undefined);
+        assert.equal((await r.placeRoom('r1')).node.id, 'staying');
+        assert.deepEqual(await r.forgetNode('gone', { force: true, by: 'test', why: 'again' }), {
+          status: 'unknown',
+        });
+        await waitFor(() => heard.length > 0, { what: 'the node.swept event' });
+        assert.deepEqual(heard, [
+          { type: 'node.swept', node: 'gone', rooms: ['r1'], by: 'test', why: 'its process exited' },
+        ]);
+      } finally {
+        await watch.stop();
+      }
     });
 
     it('unregisters a node with its lease and every room it held', async () => {

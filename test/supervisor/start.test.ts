@@ -44,8 +44,8 @@ const EXIT_MS = 20_000;
 /** After kill -9 of the supervisor: a node's bounded stop (1 s), with room for a busy machine's timers. */
 const NODES_GONE_AFTER_SUPERVISOR_MS = 2500;
 
-// The embedded default's lease (no config file): LiveKit-like 6 s.
-const DEFAULT_LEASE_TTL_MS = 6000;
+// The embedded default's lease (no config file): 2.5 s (src/config/defaults.ts).
+const DEFAULT_LEASE_TTL_MS = 2500;
 
 describe('lk-cluster start --nodes 3 --regions us-west-2,us-east with no config file', () => {
   let cwd: string;

@@ -1,13 +1,20 @@
 -- Writes a node record and renews its lease in one step, so no reader ever sees a fresh record with a dead
--- lease. Returns 1 when the lease was still alive, 0 when it had expired (the node was considered dead).
+-- lease. Returns the ms that were left on the lease just before this renewal (the lease margin), or -1 when it
+-- had expired (the node was considered dead).
 -- KEYS[1] nodes  KEYS[2] node_state  KEYS[3] node_version  KEYS[4] node_updates  KEYS[5] node_removed
 -- ARGV[1] prefix  ARGV[2] node id  ARGV[3] record JSON  ARGV[4] state  ARGV[5] lease ttl ms
 local lease = ARGV[1] .. 'alive:' .. ARGV[2]
-local existed = redis.call('EXISTS', lease)
+local left = redis.call('PTTL', lease)
+if left == -1 then
+  -- a lease without expiry (written by hand): alive, a whole ttl left
+  left = tonumber(ARGV[5])
+elseif left == -2 then
+  left = -1
+end
 redis.call('SET', lease, ARGV[5], 'PX', ARGV[5])
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
 local version = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[4], version, ARGV[2])
 redis.call('ZREM', KEYS[5], ARGV[2])
-return existed
+return left
