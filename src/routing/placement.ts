@@ -70,8 +70,17 @@ export async function placeRoomWith(
   let refreshed = false;
   let prepared = store.prepared();
   // regionaware refuses an origin outside its table itself; the other kinds ignore the origin, so say it is wrong.
+  // The view may not have seen the region's nodes yet (a node's first placement): it is brought up to date
+  // before a region is called unknown.
   if (options.originRegion && prepared.selector.kind !== 'regionaware') {
-    checkRegionKnown(options.originRegion, prepared.selector.regions, prepared.nodes);
+    try {
+      checkRegionKnown(options.originRegion, prepared.selector.regions, prepared.nodes);
+    } catch {
+      refreshed = true;
+      await store.refresh();
+      prepared = store.prepared();
+      checkRegionKnown(options.originRegion, prepared.selector.regions, prepared.nodes);
+    }
   }
   const explain = (outcome: Omit<PlacementOutcome, 'origin' | 'exclude'>): PlacementExplanation => {
     if (options.explain) return explainPlacement(prepared, { ...outcome, origin, exclude });
