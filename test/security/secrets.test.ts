@@ -130,6 +130,9 @@ describe('secrets never printed', () => {
     // The node keeps a room, so a drain does not stop it before the undrain.
     ok(await run(['nodes', 'drain', node.id, ...c]), 'nodes drain');
     ok(await run(['nodes', 'undrain', node.id, '--json', ...c]), 'nodes undrain');
+    // Refused (its lease is alive), then nothing to forget at an address no node holds.
+    assert.equal((await run(['nodes', 'forget', node.id, ...c])).code, 1, 'nodes forget refuses a live node');
+    ok(await run(['nodes', 'forget', '--url', 'http://127.0.0.1:1', '--json', ...c]), 'nodes forget --url');
     ok(await run(['room', 'delete', 'sec-room-2', ...c]), 'room delete');
 
     const regions = join(dir, 'regions.yaml');
