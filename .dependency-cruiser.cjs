@@ -8,8 +8,8 @@
 // - commands-not-server: the CLI reaches nodes through Redis (src/routing) and HTTP (src/node-client); importing
 //   server/ would pull the node's media stack into every CLI command.
 // - node-not-supervisor: a node is a child of the supervisor and knows it only through src/node-contract.
-// - client-browser-safe: client/ and the src/signal/ it shares are bundled for the browser; they may use only
-//   client/, src/signal/ and mediasoup-client, so no Node module or server code slips into the bundle.
+// - client-browser-safe: client/ and the src/signal/ and src/dashboard/ it shares are bundled for the browser;
+//   they may use only those and mediasoup-client, so no Node module or server code slips into the bundle.
 // - not-to-unresolvable: an import that does not resolve to a file escapes every rule above.
 
 /** npm packages src/ may not load: resolved (into a node_modules/, maybe behind a symlink) or not. */
@@ -65,13 +65,14 @@ module.exports = {
     },
     {
       name: 'client-browser-safe',
-      comment: 'The browser bundle may use only client/, src/signal/ and mediasoup-client.',
+      comment: 'The browser bundle may use only client/, src/signal/, src/dashboard/ and mediasoup-client.',
       severity: 'error',
-      from: { path: '^(client|src/signal)/' },
+      from: { path: '^(client|src/signal|src/dashboard)/' },
       to: {
         pathNot: [
           '^client/',
           '^src/signal/',
+          '^src/dashboard/',
           '(^|/)node_modules/mediasoup-client/',
           '^mediasoup-client(/|$)',
         ],

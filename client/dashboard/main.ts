@@ -1,7 +1,7 @@
+import type { DashboardNode, History, RoomDetails, Sample, Snapshot } from '../../src/dashboard/wire.js';
 import { RegionMap } from './map.js';
 import { el, renderFigures, renderNodes, renderRoom, renderRooms } from './render.js';
 import { ApiError, readEvents, Session, type StreamEvent } from './session.js';
-import type { DashboardNode, History, RoomDetails, Sample, Snapshot } from './wire.js';
 
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);

@@ -1,5 +1,5 @@
+import type { DashboardNode, DashboardRegion } from '../../src/dashboard/wire.js';
 import { svg } from './svg.js';
-import type { DashboardNode, DashboardRegion } from './wire.js';
 
 // The continents in a few dozen points each (lon, lat): enough to see where a region is, no more.
 // biome-ignore format: one point per line would make the outline hundreds of lines long

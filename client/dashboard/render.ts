@@ -1,5 +1,5 @@
+import type { DashboardNode, RoomDetails, Sample, Snapshot } from '../../src/dashboard/wire.js';
 import { sparkline } from './svg.js';
-import type { DashboardNode, RoomDetails, Sample, Snapshot } from './wire.js';
 
 /** An element with its class and text. */
 export function el<K extends keyof HTMLElementTagNameMap>(

@@ -1,4 +1,4 @@
-import type { Login } from './wire.js';
+import type { Login } from '../../src/dashboard/wire.js';
 
 /** An answer that is not 2xx, with the node's message. */
 export class ApiError extends Error {

@@ -1,6 +1,8 @@
 /**
- * What the dashboard's event stream carries: a copy of server/dashboard/wire.ts (the browser bundle may import no
- * server code), plus the answers of the room view and the node actions. Keep the two in step.
+ * What the dashboard's node side and its page say to each other: the event stream's snapshots
+ * (GET /dashboard/api/events), the room view and the login answers. Types only and browser-safe: the page's
+ * bundle and the node both import this one file. NodeState is spelt out (it is src/records.ts' union), because
+ * the browser bundle may import nothing beyond client/, src/signal/ and src/dashboard/.
  */
 export type NodeState = 'starting' | 'serving' | 'draining' | 'shutting_down';
 
