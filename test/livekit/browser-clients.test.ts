@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AccessToken } from 'livekit-server-sdk';
 import type { Browser, Page } from 'playwright-core';
 import { createToken } from '../../src/auth/token.js';
-import { launchBrowser, openJoinPage } from '../e2e/browser.js';
-import {
-  admin,
-  nodeConfig,
-  startNode,
-  TEST_KEY,
-  TEST_SECRET,
-  type TestNode,
-  writeConfig,
-} from '../helpers/node-process.js';
-import { freePort } from '../helpers/ports.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { openJoinPage } from '../e2e/browser.js';
+import { admin, TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
 import { runCli } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait.js';
-import { type AppPage, openApp, serveApp } from './livekit-page.js';
+import { type AppCluster, startAppCluster } from './app-cluster.js';
+import { type AppPage, openApp } from './livekit-page.js';
 
 /** The join page's stats (client/call-stats.ts), as far as this test reads them; `lkc` is in test/e2e/browser.ts. */
 interface JoinPageStats {
@@ -41,46 +29,26 @@ function events(page: Page): Promise<string[]> {
 }
 
 describe("LiveKit's browser SDK through two nodes of a 3-node cluster", () => {
-  let redis: TestRedis;
-  let dir: string;
-  const nodes: Record<'a' | 'b' | 'c', TestNode> = {} as never;
-  let browser: Browser | undefined;
-  let site: { url: string; close(): Promise<void> } | undefined;
+  let cluster: AppCluster<'a' | 'b' | 'c'> | undefined;
+  let nodes: Record<'a' | 'b' | 'c', TestNode>;
+  let udp: Record<'a' | 'b' | 'c', { start: number; end: number }>;
+  let browser: Browser;
+  let site: { url: string };
+  let configFile: string;
   let alice: AppPage;
   let bob: AppPage;
-  let configFile: string;
-  const udp: Record<string, { start: number; end: number }> = {};
 
   const why = (p: AppPage) => `\n${p.log.slice(-15).join('\n')}`;
 
   before(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'lkc-livekit-'));
-    await Promise.all(
-      (['a', 'b', 'c'] as const).map(async (name) => {
-        const port = await freePort();
-        const config = nodeConfig({ port, redis: redis.address });
-        const rtc = config.rtc as { udp_port_range_start: number; udp_port_range_end: number };
-        udp[name] = { start: rtc.udp_port_range_start, end: rtc.udp_port_range_end };
-        const file = writeConfig(dir, `${name}.yaml`, config);
-        if (name === 'a') configFile = file;
-        nodes[name] = await startNode(file, port);
-      }),
-    );
     // The room lives on A: alice joins there, bob through B (bridged over the relay).
-    const created = await admin(nodes.a.url, 'POST', '/admin/rooms', { name: ROOM });
-    assert.equal(created.status, 200, JSON.stringify(created.body));
-    browser = await launchBrowser();
-    site = await serveApp();
+    cluster = await startAppCluster(['a', 'b', 'c'] as const, { room: ROOM, label: 'livekit' });
+    ({ nodes, udp, browser } = cluster);
+    site = { url: cluster.siteUrl };
+    configFile = cluster.configs.a;
   });
 
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-    await Promise.all(Object.values(nodes).map((node) => node.stop()));
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   it('joins with a livekit-server-sdk token on the room node and an lk-cluster token through a bridge node', async () => {
     assert.ok(browser && site);

@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AccessToken } from 'livekit-server-sdk';
 import type { Browser, Page } from 'playwright-core';
 import { createToken } from '../../src/auth/token.js';
-import { launchBrowser, openJoinPage } from '../e2e/browser.js';
-import {
-  admin,
-  nodeConfig,
-  startNode,
-  TEST_KEY,
-  TEST_SECRET,
-  type TestNode,
-  writeConfig,
-} from '../helpers/node-process.js';
-import { freePort } from '../helpers/ports.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { openJoinPage } from '../e2e/browser.js';
+import { TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { type AppPage, openApp, serveApp } from './livekit-page.js';
+import { type AppCluster, startAppCluster } from './app-cluster.js';
+import { type AppPage, openApp } from './livekit-page.js';
 
 const ROOM = 'data-room';
 
@@ -41,11 +29,10 @@ interface Opened {
 const why = (p: Opened | AppPage) => `\n${p.log.slice(-12).join('\n')}`;
 
 describe('data messages between the built-in page (our protocol) and livekit-client, on a 2-node cluster', () => {
-  let redis: TestRedis;
-  let dir: string;
-  const nodes: Record<'a' | 'b', TestNode> = {} as never;
-  let browser: Browser | undefined;
-  let site: { url: string; close(): Promise<void> } | undefined;
+  let cluster: AppCluster<'a' | 'b'> | undefined;
+  let nodes: Record<'a' | 'b', TestNode>;
+  let browser: Browser;
+  let site: { url: string };
   // page: our protocol, bridged from B to the room's node A; quiet: ours on A, without canPublishData;
   // sdk: livekit-client on A.
   let page: Opened;
@@ -56,30 +43,12 @@ describe('data messages between the built-in page (our protocol) and livekit-cli
   const sdkData = () => sdk.page.evaluate(() => app.data);
 
   before(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'lkc-data-'));
-    await Promise.all(
-      (['a', 'b'] as const).map(async (name) => {
-        const port = await freePort();
-        nodes[name] = await startNode(
-          writeConfig(dir, `${name}.yaml`, nodeConfig({ port, redis: redis.address })),
-          port,
-        );
-      }),
-    );
-    const created = await admin(nodes.a.url, 'POST', '/admin/rooms', { name: ROOM });
-    assert.equal(created.status, 200, JSON.stringify(created.body));
-    browser = await launchBrowser();
-    site = await serveApp();
+    cluster = await startAppCluster(['a', 'b'] as const, { room: ROOM, label: 'data' });
+    ({ nodes, browser } = cluster);
+    site = { url: cluster.siteUrl };
   });
 
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-    await Promise.all(Object.values(nodes).map((node) => node.stop()));
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   it('joins both kinds of client; the page opens its data channels, one without canPublishData is refused forbidden', async () => {
     assert.ok(browser && site);

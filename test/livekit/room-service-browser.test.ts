@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AccessToken, DataPacket_Kind, RoomServiceClient, TrackType } from 'livekit-server-sdk';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../e2e/browser.js';
-import {
-  admin,
-  nodeConfig,
-  startNode,
-  TEST_KEY,
-  TEST_SECRET,
-  type TestNode,
-  writeConfig,
-} from '../helpers/node-process.js';
-import { freePort } from '../helpers/ports.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { TEST_KEY, TEST_SECRET, type TestNode } from '../helpers/node-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { type AppPage, openApp, serveApp } from './livekit-page.js';
+import { type AppCluster, startAppCluster } from './app-cluster.js';
+import { type AppPage, openApp } from './livekit-page.js';
 
 /** What these tests read of the page's livekit-client Room beyond the app's helpers. */
 interface SdkRoom {
@@ -45,13 +32,11 @@ async function sdkToken(identity: string): Promise<string> {
 
 // The room lives on A; alice joins there, bob through B, and every Room API call goes through B.
 describe("The RoomService's participant methods as LiveKit's browser SDK sees them", () => {
-  let redis: TestRedis;
-  let dir: string;
-  const started: TestNode[] = [];
+  let cluster: AppCluster<'a' | 'b'> | undefined;
   let a: TestNode;
   let b: TestNode;
-  let browser: Browser | undefined;
-  let site: { url: string; close(): Promise<void> } | undefined;
+  let browser: Browser;
+  let site: { url: string };
   let alice: AppPage;
   let bob: AppPage;
   let api: RoomServiceClient;
@@ -67,32 +52,14 @@ describe("The RoomService's participant methods as LiveKit's browser SDK sees th
   };
 
   before(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'lkc-rs-browser-'));
-    const start = async (name: string) => {
-      const port = await freePort();
-      const node = await startNode(
-        writeConfig(dir, `${name}.yaml`, nodeConfig({ port, redis: redis.address })),
-        port,
-      );
-      started.push(node);
-      return node;
-    };
-    [a, b] = await Promise.all([start('a'), start('b')]);
-    const created = await admin(a.url, 'POST', '/admin/rooms', { name: ROOM });
-    assert.equal(created.status, 200, JSON.stringify(created.body));
+    cluster = await startAppCluster(['a', 'b'] as const, { room: ROOM, label: 'rs-browser' });
+    ({ a, b } = cluster.nodes);
+    browser = cluster.browser;
+    site = { url: cluster.siteUrl };
     api = new RoomServiceClient(b.url, TEST_KEY, TEST_SECRET);
-    browser = await launchBrowser();
-    site = await serveApp();
   });
 
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-    await Promise.all(started.map((node) => node.stop()));
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   it('joins alice on the room node and bob through the other, both publishing', async () => {
     assert.ok(browser && site);
