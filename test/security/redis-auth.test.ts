@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +7,7 @@ import { cleanEnv, NODE_MAIN, nodeConfig, startNode, writeConfig } from '../help
 import { freePort } from '../helpers/ports.js';
 import { collectOutput, exitedWithin, spawnTracked } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { makeCertificates } from '../helpers/redis-tls.js';
 import { runCli } from '../helpers/run-cli.js';
 
 describe('redis.password against a redis-server with requirepass', () => {
@@ -75,62 +75,17 @@ describe('redis TLS settings', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lkc-redis-tls-'));
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=lkc-test-ca',
-    );
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-      '-subj',
-      '/CN=127.0.0.1',
-    );
-    writeFileSync(join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      'server.crt',
-      '-days',
-      '1',
-      '-extfile',
-      'ext',
-    );
-    ca = join(dir, 'ca.crt');
+    const certificates = makeCertificates(dir);
+    ca = certificates.ca;
     tlsPort = await freePort();
     // The plain port stays for the helper's readiness probe; the tests use the TLS one.
     redis = await startRedis([
       '--tls-port',
       String(tlsPort),
       '--tls-cert-file',
-      join(dir, 'server.crt'),
+      certificates.serverCert,
       '--tls-key-file',
-      join(dir, 'server.key'),
+      certificates.serverKey,
       '--tls-ca-cert-file',
       ca,
       '--tls-auth-clients',
