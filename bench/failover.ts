@@ -31,13 +31,9 @@ import {
 import { freePort } from '../test/helpers/ports.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { arg } from './args.js';
 import { median } from './figures.js';
 import { machineLine } from './machine.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 const RUNS = Number(arg('runs', '5'));
 const ROOMS = Number(arg('rooms', '100'));

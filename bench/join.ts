@@ -27,13 +27,9 @@ import { freePort } from '../test/helpers/ports.js';
 import { startRedis, type TestRedis } from '../test/helpers/redis-server.js';
 import { within } from '../test/helpers/wait.js';
 import { serveApp } from '../test/livekit/livekit-page.js';
+import { arg } from './args.js';
 import { median, percentile } from './figures.js';
 import { machineLine } from './machine.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 const RUNS = Number(arg('runs', '10'));
 const ROOM = 'join-bench';

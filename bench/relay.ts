@@ -15,6 +15,7 @@ import { WebSocket } from 'ws';
 import { createToken } from '../src/auth/token.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startRedis, type TestRedis } from '../test/helpers/redis-server.js';
+import { arg } from './args.js';
 import { percentile } from './figures.js';
 import { machineLine } from './machine.js';
 
@@ -23,15 +24,10 @@ const SECRET = 'a-secret-of-at-least-32-characters-long-for-the-bench';
 const ROOM = 'bench-room';
 const NODE_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-const REQUESTS = Number(flag('requests', '10000'));
+const REQUESTS = Number(arg('requests', '10000'));
 const WARMUP = Math.min(1000, Math.ceil(REQUESTS / 10));
-const METHOD = flag('method', 'restartIce');
-const PROTOCOL = flag('protocol', 'json');
+const METHOD = arg('method', 'restartIce');
+const PROTOCOL = arg('protocol', 'json');
 if (PROTOCOL !== 'json' && PROTOCOL !== 'livekit')
   throw new Error(`--protocol json|livekit, not ${PROTOCOL}`);
 
