@@ -162,7 +162,8 @@ export class RedisRouter implements Router {
     if (!record) return undefined;
     const parsed = JSON.parse(record) as NodeRecord;
     const alive = leftMs !== -2;
-    const ttlMs = Number(ttl ?? 0);
+    // The lease holds `ttl:deadline` (heartbeat.lua); a bare ttl is a lease an older node wrote.
+    const ttlMs = Number.parseInt(ttl ?? '0', 10);
     const left = leftMs === -1 ? ttlMs : Math.max(0, leftMs);
     return {
       ...parsed,
