@@ -23,6 +23,7 @@ import type {
   BusHandler,
   DeadNodeWatch,
   DeadNodeWatchOptions,
+  NodeLiveness,
   Placement,
   PlaceOptions,
   Router,
@@ -46,6 +47,8 @@ export interface RedisRouterOptions extends RedisConnectOptions {
 
 const DEFAULT_VIEW_REFRESH_MS = 500;
 const CLOSE_TIMEOUT_MS = 1_000;
+/** localeCompare's order from one collator: localeCompare sets one up per call (~30 ms over 10,000 names). */
+const collator = new Intl.Collator();
 
 const CONNECTION_FAILURE =
   /max retries|MaxRetriesPerRequest|Connection is closed|Command timed out|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|CLUSTERDOWN|None of startup nodes|Failed to refresh slots/i;
@@ -281,7 +284,29 @@ export class RedisRouter implements Router {
 
   async listRoomNodes(): Promise<Map<string, string>> {
     const all = await this.guard(this.client.hgetall(this.keys.roomNode));
-    return new Map(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+    return new Map(Object.entries(all).sort(([a], [b]) => collator.compare(a, b)));
+  }
+
+  /**
+   * Each node's state and whether its lease is alive, without reading the records: what `room list` needs of
+   * the nodes (two small replies instead of every record, ~5 MB at 10,000 nodes).
+   */
+  async listNodeStates(): Promise<Map<string, NodeLiveness>> {
+    const k = this.keys;
+    const states = await this.guard(this.client.hgetall(k.nodeState));
+    const ids = Object.keys(states);
+    // MGET a batch at a time: a value is a live lease (its key and expiry are the node's life), null a dead node.
+    const leases: Array<string | null> = [];
+    if (ids.length > 0) {
+      const batches = this.client.pipeline();
+      for (let i = 0; i < ids.length; i += 1000)
+        batches.mget(...ids.slice(i, i + 1000).map((id) => k.alive(id)));
+      for (const [err, values] of (await this.guard(batches.exec())) ?? []) {
+        if (err) throw err;
+        leases.push(...(values as Array<string | null>));
+      }
+    }
+    return new Map(ids.map((id, i) => [id, { state: states[id] as NodeState, alive: leases[i] != null }]));
   }
 
   async listNodeRooms(nodeId: string): Promise<string[]> {
@@ -301,7 +326,9 @@ export class RedisRouter implements Router {
 
   async listRooms(): Promise<RoomRecord[]> {
     const values = await this.guard(this.client.hvals(this.keys.rooms));
-    return values.map((json) => JSON.parse(json) as RoomRecord).sort((a, b) => a.name.localeCompare(b.name));
+    return values
+      .map((json) => JSON.parse(json) as RoomRecord)
+      .sort((a, b) => collator.compare(a.name, b.name));
   }
 
   async deleteRoom(name: string, nodeId: string): Promise<void> {
