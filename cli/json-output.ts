@@ -15,11 +15,9 @@ export function writeJson(
     return;
   }
   for (let i = 0; i < value.length; i += CHUNK) {
-    const items = value
-      .slice(i, i + CHUNK)
-      // JSON escapes line breaks inside strings, so every one here is between tokens: indent it one level.
-      .map((item) => `  ${(JSON.stringify(item, null, 2) ?? 'null').replaceAll('\n', '\n  ')}`);
-    write(`${i === 0 ? '[\n' : ',\n'}${items.join(',\n')}`);
+    // A chunk printed as an array is its items indented one level, between `[\n` and `\n]`: keep what is between.
+    const text = JSON.stringify(value.slice(i, i + CHUNK), null, 2);
+    write(`${i === 0 ? '[\n' : ',\n'}${text.slice(2, -2)}`);
   }
   write('\n]\n');
 }

@@ -3,6 +3,8 @@ import type { NodeRecord, NodeView } from '../records.js';
 import { type PreparedNodes, prepareNodes } from '../selector/select.js';
 import type { ClaimResult } from './placement.js';
 
+const byId = new Intl.Collator();
+
 /** What changed in Redis since a version, as lua/changes.lua returns it. */
 export interface ViewChanges {
   nodeVersion: number;
@@ -192,9 +194,10 @@ export class ClusterView {
   /** Every known node as of now, by id. */
   views(): NodeView[] {
     const now = this.now();
-    return [...this.nodes.values()]
-      .map((cached) => this.viewOf(cached, now))
-      .sort((a, b) => a.id.localeCompare(b.id));
+    const views: NodeView[] = [];
+    for (const cached of this.nodes.values()) views.push(this.viewOf(cached, now));
+    // localeCompare's order, from one collator: localeCompare sets one up per call (~100 ms at 10,000 nodes).
+    return views.sort((a, b) => byId.compare(a.id, b.id));
   }
 
   /** One node as of the last refresh, if the view knows it. */

@@ -27,6 +27,7 @@ import type {
   ForgetOptions,
   ForgetOutcome,
   LeaseRenewal,
+  NodeLiveness,
   Placement,
   PlaceOptions,
   Router,
@@ -55,6 +56,8 @@ export interface RedisRouterOptions extends RedisConnectOptions {
 
 const DEFAULT_VIEW_REFRESH_MS = 500;
 const CLOSE_TIMEOUT_MS = 1_000;
+/** localeCompare's order from one collator: localeCompare sets one up per call (~30 ms over 10,000 names). */
+const collator = new Intl.Collator();
 
 /**
  * The cluster router: node records, leases, room mappings and the message bus in Redis (standalone, Sentinel
@@ -197,7 +200,8 @@ export class RedisRouter implements Router {
     if (!record) return undefined;
     const parsed = JSON.parse(record) as NodeRecord;
     const alive = leftMs !== -2;
-    const ttlMs = Number(ttl ?? 0);
+    // The lease holds `ttl:deadline` (heartbeat.lua); a bare ttl is a lease an older node wrote.
+    const ttlMs = Number.parseInt(ttl ?? '0', 10);
     const left = leftMs === -1 ? ttlMs : Math.max(0, leftMs);
     return {
       ...parsed,
@@ -320,7 +324,29 @@ export class RedisRouter implements Router {
 
   async listRoomNodes(): Promise<Map<string, string>> {
     const all = await this.guard('list_room_nodes', this.client.hgetall(this.keys.roomNode));
-    return new Map(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+    return new Map(Object.entries(all).sort(([a], [b]) => collator.compare(a, b)));
+  }
+
+  /**
+   * Each node's state and whether its lease is alive, without reading the records: what `room list` needs of
+   * the nodes (two small replies instead of every record, ~5 MB at 10,000 nodes).
+   */
+  async listNodeStates(): Promise<Map<string, NodeLiveness>> {
+    const k = this.keys;
+    const states = await this.guard('list_node_states', this.client.hgetall(k.nodeState));
+    const ids = Object.keys(states);
+    // MGET a batch at a time: a value is a live lease (its key and expiry are the node's life), null a dead node.
+    const leases: Array<string | null> = [];
+    if (ids.length > 0) {
+      const batches = this.client.pipeline();
+      for (let i = 0; i < ids.length; i += 1000)
+        batches.mget(...ids.slice(i, i + 1000).map((id) => k.alive(id)));
+      for (const [err, values] of (await this.guard(undefined, batches.exec())) ?? []) {
+        if (err) throw err;
+        leases.push(...(values as Array<string | null>));
+      }
+    }
+    return new Map(ids.map((id, i) => [id, { state: states[id] as NodeState, alive: leases[i] != null }]));
   }
 
   async listNodeRooms(nodeId: string): Promise<string[]> {
@@ -340,7 +366,9 @@ export class RedisRouter implements Router {
 
   async listRooms(): Promise<RoomRecord[]> {
     const values = await this.guard('list_rooms', this.client.hvals(this.keys.rooms));
-    return values.map((json) => JSON.parse(json) as RoomRecord).sort((a, b) => a.name.localeCompare(b.name));
+    return values
+      .map((json) => JSON.parse(json) as RoomRecord)
+      .sort((a, b) => collator.compare(a.name, b.name));
   }
 
   async deleteRoom(name: string, nodeId: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { LkcError } from '../errors.js';
 import type { NodeState, RoomRecord } from '../records.js';
-import type { ClusterReader } from './types.js';
+import type { ClusterReader, NodeLiveness } from './types.js';
 
 /** A room as `room list` and `room show` report it: where it is mapped, and its record when a node wrote one. */
 export interface RoomListing {
@@ -16,12 +16,13 @@ export interface RoomListing {
 
 /** Every room that is mapped to a node or has a record, by name. */
 export async function listRoomReport(router: ClusterReader): Promise<RoomListing[]> {
-  const [mapping, records, nodes] = await Promise.all([
+  const [mapping, records, byNode] = await Promise.all([
     router.listRoomNodes(),
     router.listRooms(),
-    router.listNodes(),
+    router.listNodeStates
+      ? router.listNodeStates()
+      : router.listNodes().then((nodes) => new Map<string, NodeLiveness>(nodes.map((n) => [n.id, n]))),
   ]);
-  const byNode = new Map(nodes.map((n) => [n.id, n]));
   const byName = new Map(records.map((r) => [r.name, r]));
   const names = [...new Set([...mapping.keys(), ...byName.keys()])].sort();
   return names.map((name) => {

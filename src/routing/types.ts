@@ -1,4 +1,4 @@
-import type { NodeRecord, NodeView, RoomRecord } from '../records.js';
+import type { NodeRecord, NodeState, NodeView, RoomRecord } from '../records.js';
 import type { PlacementExplanation } from '../selector/explanation.js';
 
 export interface PlaceOptions {
@@ -163,6 +163,12 @@ export interface Router {
  * What the CLI's reports and `room place` read of a cluster: a router over Redis, or a node answering for the
  * registry it keeps in memory (single-node mode, where a separate process has no Redis to read).
  */
+/** A node's state and whether its lease is alive: what a room listing shows of the node a room is on. */
+export interface NodeLiveness {
+  state: NodeState;
+  alive: boolean;
+}
+
 export type ClusterReader = Pick<
   Router,
   | 'listNodes'
@@ -173,4 +179,7 @@ export type ClusterReader = Pick<
   | 'getRoomNode'
   | 'getRoom'
   | 'placeRoom'
->;
+> & {
+  /** Every node's state and liveness without its record; a reader without it is asked for listNodes. */
+  listNodeStates?(): Promise<Map<string, NodeLiveness>>;
+};

@@ -122,6 +122,38 @@ export function routerSuite(label: string, start: () => Promise<RedisTarget>): v
       }
     });
 
+    it('reads leases from their value: ttl and deadline, a lease in the old form, and a deleted lease', async () => {
+      const config = configFor(freshPrefix());
+      const writer = await router(config);
+      for (const id of ['fresh', 'old-form', 'killed', 'draining']) await writer.registerNode(nodeRecord(id));
+      await writer.heartbeat({ ...nodeRecord('draining'), state: 'draining' });
+      const [ttl, deadline] = String(await writer.client.get(writer.keys.alive('fresh'))).split(':');
+      assert.equal(Number(ttl), 6000);
+      assert.ok(Number(deadline) > Date.now() - 60_000, 'the deadline is a time on the Redis clock');
+      // A lease an older node wrote holds its ttl alone; a lease deleted under the record is a dead node.
+      await writer.client.set(writer.keys.alive('old-form'), '6000', 'PX', 4000);
+      await writer.client.del(writer.keys.alive('killed'));
+      const reader = await router(config);
+      const nodes = new Map((await reader.listNodes()).map((n) => [n.id, n]));
+      assert.equal(nodes.get('fresh')!.alive, true);
+      assert.ok(nodes.get('fresh')!.lease_ms_left > 5000 && nodes.get('fresh')!.lease_ms_left <= 6000);
+      assert.equal(nodes.get('old-form')!.alive, true);
+      assert.ok(nodes.get('old-form')!.lease_ms_left <= 4000);
+      assert.ok(nodes.get('old-form')!.lease_age_ms! >= 2000, 'age is the ttl less the time left');
+      assert.equal(nodes.get('killed')!.alive, false);
+      assert.equal((await reader.getNode('fresh'))!.lease_ms_left <= 6000, true);
+      assert.equal((await reader.getNode('fresh'))!.lease_age_ms! >= 0, true);
+      assert.deepEqual(
+        [...(await reader.listNodeStates()).entries()].sort(([a], [b]) => a.localeCompare(b)),
+        [
+          ['draining', { state: 'draining', alive: true }],
+          ['fresh', { state: 'serving', alive: true }],
+          ['killed', { state: 'serving', alive: false }],
+          ['old-form', { state: 'serving', alive: true }],
+        ],
+      );
+    });
+
     it('unregisters a node with its lease and every room it held', async () => {
       const r = await router(configFor(freshPrefix()));
       await r.registerNode(nodeRecord('leaving'));
