@@ -40,7 +40,7 @@ const NODE_COMMANDS = [
   ...['auth', 'hello', 'select', 'info', 'ping', 'quit'],
   ...['hget', 'hgetall', 'hvals', 'hset', 'set', 'smembers', 'publish', 'subscribe', 'unsubscribe'],
   ...['eval', 'evalsha'],
-  ...['del', 'exists', 'get', 'hdel', 'hmget', 'incr', 'pttl', 'sadd', 'srem', 'time'],
+  ...['del', 'exists', 'get', 'mget', 'hdel', 'hmget', 'incr', 'pttl', 'sadd', 'srem', 'time'],
   ...['zadd', 'zcard', 'zrange', 'zrangebyscore', 'zrem', 'zremrangebyrank'],
 ];
 /** The node's ACL user: its keys and channels under the prefix only, those commands only. */
