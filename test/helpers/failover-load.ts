@@ -132,8 +132,10 @@ export interface FailoverLoadResult {
   /** Failed CreateRoom calls after the kill, by what the SDK said (numbers and ids stripped). */
   failuresByKind: Record<string, number>;
   failedCalls: number;
-  /** Per placer: ms from the kill to its first success after its last failure (0: it never failed). */
+  /** Per placer: ms from the kill to the answer of its first success sent after the kill and its last failure. */
   recoveryMs: number[];
+  /** Per placer: the slowest call answered after the kill. */
+  slowestMs: number[];
   /** Per placer: ms from the kill to its last failure (undefined: none). */
   lastFailureMs: Array<number | undefined>;
   sessionCycles: number;
@@ -298,7 +300,7 @@ export async function runFailoverLoad(
     // Placements succeed again: every placer's last call ended well, and a few more after it.
     const recovered = () =>
       lines.every((l) => {
-        const after = l.filter((line) => line.t >= killedAt);
+        const after = l.filter((line) => line.t + line.ms >= killedAt);
         const lastFailure = after.findLastIndex((line) => !line.ok);
         return after.slice(lastFailure + 1).filter((line) => line.ok).length >= 3;
       });
@@ -316,24 +318,28 @@ export async function runFailoverLoad(
     const loadEnded = Date.now();
 
     const all = lines.flat();
-    const failed = all.filter((line) => !line.ok && line.t >= killedAt);
+    // A call counts after the kill when it was answered after it (one sent just before may fail of it).
+    const afterKill = (line: PlacerLine) => line.t + line.ms >= killedAt;
+    const failed = all.filter((line) => !line.ok && afterKill(line));
     const failuresByKind: Record<string, number> = {};
     for (const line of failed) failuresByKind[kindOf(line.err)] = (failuresByKind[kindOf(line.err)] ?? 0) + 1;
     // Failures before the kill count too (there should be none), under their own kind.
-    for (const line of all.filter((l) => !l.ok && l.t < killedAt))
+    for (const line of all.filter((l) => !l.ok && !afterKill(l)))
       failuresByKind[`before the kill: ${kindOf(line.err)}`] =
         (failuresByKind[`before the kill: ${kindOf(line.err)}`] ?? 0) + 1;
     const lastFailureMs = lines.map((l) => {
-      const last = l.filter((line) => line.t >= killedAt && !line.ok).at(-1);
+      const last = l.filter((line) => afterKill(line) && !line.ok).at(-1);
       return last ? last.t + last.ms - killedAt : undefined;
     });
+    // Placements succeed again when the first call sent after the kill and after the last failure succeeds: its
+    // answer, from the kill (a placer that never failed still waited for its calls held through the failover).
     const recoveryMs = lines.map((l) => {
-      const after = l.filter((line) => line.t >= killedAt);
-      const lastFailure = after.findLastIndex((line) => !line.ok);
-      if (lastFailure < 0) return 0;
-      const next = after.slice(lastFailure + 1).find((line) => line.ok);
+      const lastFailure = l.findLastIndex((line) => !line.ok && afterKill(line));
+      const next = l.slice(lastFailure + 1).find((line) => line.ok && line.t >= killedAt);
       return next ? next.t + next.ms - killedAt : Number.NaN;
     });
+    /** Per placer, the slowest call answered after the kill (held through the failover). */
+    const slowestMs = lines.map((l) => Math.max(0, ...l.filter(afterKill).map((line) => line.ms)));
     const sessionFailuresByKind: Record<string, number> = {};
     for (const f of sessionFailures.filter((f) => f.t >= killedAt)) {
       const kind = `${f.kind}: ${kindOf(f.detail.replace(/^.*"msg\\?":\\?"/, ''))}`;
@@ -385,6 +391,7 @@ export async function runFailoverLoad(
       failuresByKind,
       failedCalls: failed.length,
       recoveryMs,
+      slowestMs,
       lastFailureMs,
       sessionCycles,
       sessionFailures,
