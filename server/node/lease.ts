@@ -128,6 +128,10 @@ export class NodeLease {
    */
   maySweep(): boolean {
     const { lease_ttl, update_interval } = this.options.timing;
+    // While a report has failed and the recovery has not run, the store was away and every lease may have run
+    // out meanwhile, however recent this node's last confirmation looks by the clock (a failover shorter than the
+    // lease ends with it still "fresh"): not yet, nor for the grace after.
+    if (this.storeError !== undefined || this.reassertPending) return false;
     return this.fresh() && Date.now() - this.recoveredAt >= (lease_ttl + update_interval) * 1000;
   }
 
@@ -240,6 +244,9 @@ export class NodeLease {
   private async recover(why: string): Promise<void> {
     const { router, rooms, log } = this.options;
     log.warn({ rooms: rooms.size, why }, 'registering again and re-asserting rooms');
+    // The grace before sweeping starts now, when the store is known back, not once this node re-registered: a
+    // sweep tick waiting on the store meanwhile must find it.
+    this.recoveredAt = Date.now();
     // The node record first: a room record counts (ListRooms) only while its node is registered and alive.
     await router.registerNode(this.options.record());
     this.confirmedAt = Date.now();

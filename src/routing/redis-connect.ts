@@ -119,9 +119,12 @@ export function createRedisClient(config: RedisConfig, options: RedisConnectOpti
   });
 }
 
-/** ioredis' ways of saying that Redis is gone: a closed socket, a queue given up on, a timeout, a cluster down. */
+/**
+ * ioredis' ways of saying that Redis is gone: a closed socket, a queue given up on, a timeout, a cluster down, or
+ * a cluster still settling after a failover (MOVED answers bouncing until the slot map is refreshed).
+ */
 const CONNECTION_FAILURE =
-  /max retries|MaxRetriesPerRequest|Connection is closed|Command timed out|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|CLUSTERDOWN|None of startup nodes|Failed to refresh slots/i;
+  /max retries|MaxRetriesPerRequest|Connection is closed|Command timed out|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|CLUSTERDOWN|None of startup nodes|Failed to refresh slots|Too many Cluster redirections/i;
 
 /**
  * The LkcError a lost connection reads as, or undefined for any other error. ioredis' own words ("Reached the

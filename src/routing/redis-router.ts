@@ -80,6 +80,10 @@ export class RedisRouter implements Router {
   private closed = false;
   /** The state this router last wrote for each node it reports for. */
   private readonly writtenStates = new Map<string, NodeState>();
+  /** When a call to the store last failed for want of a connection (or a connection dropped); 0: never. */
+  private storeFailedAt = 0;
+  /** How long after such a failure placement trusts registered holders over their leases (see claim). */
+  private readonly outageGraceMs: number;
 
   /** Connects to the Redis of `config.redis` (bounded wait) and returns a router over it. */
   static async connect(config: Config, options: RedisRouterOptions = {}): Promise<RedisRouter> {
@@ -97,6 +101,15 @@ export class RedisRouter implements Router {
     this.where = config.redis ? describeRedis(config.redis) : 'redis';
     this.scripts = new RoutingScripts(client);
     this.leaseTtlMs = Math.max(1, Math.round(config.node_stats.lease_ttl * 1000));
+    // The sweeper's grace after an outage (server/node/lease.ts, maySweep): one lease and one report.
+    this.outageGraceMs = this.leaseTtlMs + Math.round(config.node_stats.update_interval * 1000);
+    // A connection lost (a master killed, a failover) ends every node's renewals alike, whether or not one of
+    // this router's own calls failed meanwhile.
+    const dropped = () => {
+      this.storeFailedAt = Date.now();
+    };
+    client.on('close', dropped);
+    client.on('node error', dropped);
     this.recentWindowMs = options.recentWindowMs ?? RECENT_WINDOW_MS;
     this.viewRefreshMs = options.viewRefreshMs ?? DEFAULT_VIEW_REFRESH_MS;
     this.maxViewAgeMs = options.maxViewAgeMs ?? this.viewRefreshMs * 4;
@@ -285,7 +298,7 @@ export class RedisRouter implements Router {
       this.scripts.run<[ClaimOutcome, string, number, number]>(
         'claim',
         [k.roomNode, k.nodeState, k.placementVersion, k.recentTouched, k.recent],
-        [k.prefix, room, chosen, this.recentWindowMs, allowance],
+        [k.prefix, room, chosen, this.recentWindowMs, allowance, this.inOutageGrace() ? '1' : '0'],
       ),
     );
     return { outcome, nodeId, recent: Number(recent), recentTtlMs: Number(recentTtlMs) };
@@ -457,6 +470,16 @@ export class RedisRouter implements Router {
 
   // An ioredis connection failure becomes one line naming the Redis, like every other error an operator meets.
   // Timed under `operation` (for onCommand) unless it is undefined: a call made of calls that time themselves.
+  /**
+   * True within a lease and a report of the store failing from here. Through an outage (a failover of the
+   * master) no node could renew its lease, so on the store's return the leases that ran out meanwhile say nothing
+   * of the nodes: a holder still registered (the sweeper waits out the same grace) keeps its rooms, instead of a
+   * join through another node moving a live room away from its participants.
+   */
+  private inOutageGrace(): boolean {
+    return this.storeFailedAt > 0 && Date.now() - this.storeFailedAt < this.outageGraceMs;
+  }
+
   private async guard<T>(operation: string | undefined, promise: Promise<T>): Promise<T> {
     const started = operation && this.options.onCommand ? performance.now() : 0;
     let failed = true;
@@ -466,7 +489,9 @@ export class RedisRouter implements Router {
       return value;
     } catch (err) {
       if (isLkcError(err)) throw err;
-      throw redisConnectionError(err, this.where) ?? err;
+      const lost = redisConnectionError(err, this.where);
+      if (lost) this.storeFailedAt = Date.now();
+      throw lost ?? err;
     } finally {
       if (started) this.options.onCommand?.(operation!, (performance.now() - started) / 1000, failed);
     }

@@ -1,5 +1,6 @@
 -- Places a room atomically. An existing mapping to a node whose lease is alive and whose state is serving or
--- draining is kept (sticky). Otherwise the room goes to the chosen node, but only if that node's lease is
+-- draining is kept (sticky); with ARGV[6] = '1' (the caller saw the store fail within a lease: every lease may
+-- have run out through the outage) a holder still registered serving or draining is kept without its lease. Otherwise the room goes to the chosen node, but only if that node's lease is
 -- alive, it is serving, and it has room left under max_rooms counting rooms claimed in the current window.
 -- Rooms claimed on a node are counted per window (started by the first claim, Redis clock), so that selectors
 -- can count them against the node's load until its stats report them.
@@ -12,12 +13,12 @@
 --   chosen_full    the chosen node reached max_rooms in this window
 -- KEYS[1] room_node  KEYS[2] node_state  KEYS[3] placement_version  KEYS[4] recent_touched  KEYS[5] recent
 -- ARGV[1] prefix  ARGV[2] room  ARGV[3] chosen node id ('' = lookup only)  ARGV[4] window ms
--- ARGV[5] rooms the chosen node may still take (-1 = no limit)
+-- ARGV[5] rooms the chosen node may still take (-1 = no limit)  ARGV[6] '1' = trust registered holders
 local prefix = ARGV[1]
 local room = ARGV[2]
 local holder = redis.call('HGET', KEYS[1], room)
 if holder then
-  if redis.call('EXISTS', prefix .. 'alive:' .. holder) == 1 then
+  if ARGV[6] == '1' or redis.call('EXISTS', prefix .. 'alive:' .. holder) == 1 then
     local state = redis.call('HGET', KEYS[2], holder)
     if state == 'serving' or state == 'draining' then
       return {'held', holder, 0, 0}
