@@ -183,6 +183,24 @@ export class Churn {
       if (!answer.ok) throw new Error(`${method}: ${answer.error?.code} ${answer.error?.message}`);
       return answer.data;
     };
+    try {
+      await this.sessionLife(session, via, ask, producers);
+    } catch (err) {
+      // A session that failed half-way (a node restarting under it) is dropped at once, not left open.
+      session.socket.terminate();
+      throw err;
+    } finally {
+      this.open.delete(session);
+    }
+  }
+
+  private async sessionLife(
+    session: WsSession,
+    via: TestNode,
+    // biome-ignore lint/suspicious/noExplicitAny: the answer data of any method
+    ask: (method: Parameters<WsSession['request']>[0], data?: unknown) => Promise<any>,
+    producers: string[],
+  ): Promise<void> {
     const joined = await ask('join', {});
     this.counts.sessions++;
     if (joined.node?.id !== via.id) this.counts.bridged++;
@@ -238,7 +256,6 @@ export class Churn {
         }
       }),
     );
-    for (const session of this.open) if (session.closed()) this.open.delete(session);
     try {
       await this.sdk().deleteRoom(room);
       this.counts.roomsDeleted++;
