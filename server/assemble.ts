@@ -65,6 +65,9 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       participants: () => rooms?.totals().participants ?? 0,
       tracksIn: () => rooms?.totals().tracksIn ?? 0,
       tracksOut: () => rooms?.totals().tracksOut ?? 0,
+      routers: () => pool.alive.routers,
+      transports: () => pool.alive.transports,
+      signalSockets: () => signalling?.clients ?? 0,
     },
     { node_id: id, region: config.region },
   );

@@ -10,6 +10,12 @@ export interface MetricsSource {
   participants(): number;
   tracksIn(): number;
   tracksOut(): number;
+  /** mediasoup routers alive in the node's workers (one per room, plus any not yet closed). */
+  routers(): number;
+  /** mediasoup transports alive (WebRTC, pipe, plain) in those routers. */
+  transports(): number;
+  /** Client WebSockets open on /rtc (ours and LiveKit's). */
+  signalSockets(): number;
 }
 
 /** The node's Prometheus instruments, in a registry of its own (served at GET /metrics). */
@@ -64,6 +70,13 @@ export class NodeMetrics {
     live('lkc_participants', 'Participants in the rooms of this node', () => source.participants());
     live('lkc_tracks_in', 'Producers (published tracks) on this node', () => source.tracksIn());
     live('lkc_tracks_out', 'Consumers (subscribed tracks) on this node', () => source.tracksOut());
+    live('lkc_mediasoup_routers', 'mediasoup routers alive in the workers of this node', () =>
+      source.routers(),
+    );
+    live('lkc_mediasoup_transports', 'mediasoup transports alive in the workers of this node', () =>
+      source.transports(),
+    );
+    live('lkc_signal_sockets', 'Client WebSockets open on /rtc on this node', () => source.signalSockets());
     this.placements = new Counter({
       name: 'lkc_placements_total',
       help: 'Room placements requested through this node, by result (claimed, sticky, failed)',

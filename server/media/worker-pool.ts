@@ -37,6 +37,11 @@ const REPLACE_RETRY_MAX_MS = 10_000;
  */
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly slots: WorkerSlot[];
+  /**
+   * mediasoup routers and transports alive in this pool's workers, counted from mediasoup's own observer events
+   * (made, closed, or gone with their worker or router): what the node really holds, for /metrics and leak checks.
+   */
+  readonly alive = { routers: 0, transports: 0 };
   private closing = false;
 
   constructor(
@@ -119,11 +124,23 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       appData: { slot: slot.index },
     });
     slot.worker = worker;
+    this.count(worker);
     worker.on('died', (error) => this.onDied(slot, worker, error));
     this.logger.debug(
       { worker: slot.index, pid: worker.pid, ports: `${slot.ports.start}-${slot.ports.end}` },
       'worker started',
     );
+  }
+
+  private count(worker: types.Worker): void {
+    worker.observer.on('newrouter', (router) => {
+      this.alive.routers++;
+      router.observer.once('close', () => this.alive.routers--);
+      router.observer.on('newtransport', (transport) => {
+        this.alive.transports++;
+        transport.observer.once('close', () => this.alive.transports--);
+      });
+    });
   }
 
   private onDied(slot: WorkerSlot, worker: types.Worker, error: Error): void {

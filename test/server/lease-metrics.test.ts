@@ -87,6 +87,9 @@ describe('the lease warns when the Redis round trip approaches it', () => {
         participants: () => 0,
         tracksIn: () => 0,
         tracksOut: () => 0,
+        routers: () => 0,
+        transports: () => 0,
+        signalSockets: () => 0,
       },
       { node_id: 'n', region: '' },
     );

@@ -14,7 +14,16 @@ const silent = pino({ level: 'silent' });
 function newMetrics(): NodeMetrics {
   const zero = () => 0;
   return new NodeMetrics(
-    { state: () => 'serving', rooms: zero, participants: zero, tracksIn: zero, tracksOut: zero },
+    {
+      state: () => 'serving',
+      rooms: zero,
+      participants: zero,
+      tracksIn: zero,
+      tracksOut: zero,
+      routers: zero,
+      transports: zero,
+      signalSockets: zero,
+    },
     { node_id: 'ND_test', region: '' },
   );
 }
