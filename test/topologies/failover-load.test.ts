@@ -20,7 +20,7 @@ const RECOVER_MS = 15_000;
 
 function report(t: TestContext, r: FailoverLoadResult): void {
   t.diagnostic(
-    `${r.topology}: promoted ${r.promotionMs} ms after the kill; ${r.calls} CreateRoom calls, ${r.failedCalls} failed after the kill (${JSON.stringify(r.failuresByKind)}); placements succeed again per placer at ${r.recoveryMs.join(', ')} ms (last failure at ${r.lastFailureMs.map((m) => m ?? '-').join(', ')} ms, slowest call ${r.slowestMs.join(', ')} ms); ${r.sessionCycles} session joins, ${r.sessionFailures.length} session failures (${r.sessionsBroken} sessions broke after the kill): ${JSON.stringify(r.sessionFailuresByKind)}; node errors: ${JSON.stringify(r.nodeErrors)}; ${r.rooms} rooms mapped, invariants checked ${r.settledMs} ms after the load`,
+    `${r.topology}: promoted ${r.promotionMs} ms after the kill; ${r.calls} CreateRoom calls, ${r.failedCalls} failed after the kill (${JSON.stringify(r.failuresByKind)}); placements succeed again per placer at ${r.recoveryMs.join(', ')} ms (last failure at ${r.lastFailureMs.map((m) => m ?? '-').join(', ')} ms, slowest call ${r.slowestMs.join(', ')} ms); ${r.sessionCycles} session joins, ${r.sessionFailures.length} session failures (${r.sessionsBroken} sessions broke after the kill): ${JSON.stringify(r.sessionFailuresByKind)}; node errors: ${JSON.stringify(r.nodeErrors)}; ${r.rooms} rooms mapped, invariants checked ${r.settledMs} ms after the load; claims left by failed creations, opened again: ${r.leftovers.join(', ') || 'none'}`,
   );
 }
 
