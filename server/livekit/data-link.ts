@@ -2,7 +2,7 @@ import { DataPacket, DataPacket_Kind } from '@livekit/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from '../logger.js';
 import type { Participant } from '../media/participant.js';
-import type { Room, RoomData } from '../media/room.js';
+import { isFor, type Room, type RoomData } from '../media/room.js';
 
 // SCTP payload protocol ids (RFC 8831): DCEP, binary.
 const PPID_DCEP = 50;
@@ -66,8 +66,7 @@ export class DataLink {
 
   /** Delivers a room's data message to this client when it is for it. */
   deliver(message: RoomData): void {
-    if (message.from === this.participant) return;
-    if (message.destinations.length > 0 && !message.destinations.includes(this.participant.identity)) return;
+    if (!isFor(message, this.participant)) return;
     if (!this.open) {
       if (this.waiting.length < MAX_WAITING) this.waiting.push(message);
       return;

@@ -26,6 +26,7 @@ import type { SignalFrame, SignalTransport } from '../../src/signal/transport.js
 import type { Participant, ParticipantControl, RoomMove } from '../media/participant.js';
 import { permissionOf } from '../media/permission.js';
 import type { LeaveCause, Room, RoomEvents, Speaker } from '../media/room.js';
+import { producerOfTrack } from '../media/track.js';
 import { LIVEKIT_PROTOCOL, LIVEKIT_SERVER_VERSION, type LiveKitOptions } from '../signal/livekit-params.js';
 import type { SessionContext } from '../signal/session-context.js';
 import { DataLink } from './data-link.js';
@@ -421,9 +422,8 @@ export class LiveKitSession {
       if (!this.participant?.permission.canSubscribe) return;
       for (const other of this.room.participants.values()) {
         if (other === this.participant) continue;
-        for (const producer of other.producers.values()) {
-          if ((producer.appData.track as { sid: string }).sid === sid) await this.subscribe(other, producer);
-        }
+        const producer = producerOfTrack(other.producers.values(), sid);
+        if (producer) await this.subscribe(other, producer);
       }
     }
   }

@@ -6,7 +6,7 @@ import { type OfferedMedia, parsePublisherOffer } from '../../src/sdp/publisher-
 import type { Logger } from '../logger.js';
 import type { Participant } from '../media/participant.js';
 import type { Room } from '../media/room.js';
-import { type TrackLayer, trackAppData } from '../media/track.js';
+import { producerOfTrack, type TrackLayer, trackAppData } from '../media/track.js';
 import { sourceName } from './livekit-info.js';
 
 /** A track the client announced with AddTrack and has not sent yet. */
@@ -88,9 +88,7 @@ export class PublisherLink {
 
   /** The producer of the track `sid`, if this client publishes it. */
   producerOf(sid: string): types.Producer | undefined {
-    for (const producer of this.byMid.values())
-      if ((producer.appData.track as { sid: string }).sid === sid) return producer;
-    return undefined;
+    return producerOfTrack(this.byMid.values(), sid);
   }
 
   private async produce(media: OfferedMedia, mappedTrackId?: string): Promise<void> {

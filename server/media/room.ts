@@ -6,7 +6,7 @@ import type { RoomRecord } from '../../src/records.js';
 import type { Logger } from '../logger.js';
 import { MEDIA_CODECS } from './media-codecs.js';
 import { Participant, type ParticipantPermission, type SignalProtocol } from './participant.js';
-import { trackOf } from './track.js';
+import { producerOfTrack, trackOf } from './track.js';
 import type { WorkerSlot } from './worker-pool.js';
 
 export interface RoomOptions {
@@ -37,6 +37,12 @@ export interface RoomData {
   reliable: boolean;
   /** LiveKit's encoded DataPacket. */
   packet: Uint8Array;
+}
+
+/** True when a room's data message is for `participant`: not its own, and sent to everyone or to it by name. */
+export function isFor(message: RoomData, participant: Participant): boolean {
+  if (message.from === participant) return false;
+  return message.destinations.length === 0 || message.destinations.includes(participant.identity);
 }
 
 /** Why a participant left: by itself, removed through the room API, or replaced by a newer session of its identity. */
@@ -240,7 +246,7 @@ export class Room extends EventEmitter<RoomEvents> {
    * through `participantChanged`), and its own session is told so that its client mutes the track too.
    */
   async setTrackMuted(participant: Participant, trackSid: string, muted: boolean): Promise<types.Producer> {
-    const producer = [...participant.producers.values()].find((p) => trackOf(p).sid === trackSid);
+    const producer = producerOfTrack(participant.producers.values(), trackSid);
     if (!producer) {
       throw new LkcError(
         'TRACK_NOT_FOUND',
@@ -253,7 +259,7 @@ export class Room extends EventEmitter<RoomEvents> {
     return producer;
   }
 
-  /** Hands a participant's data message to every session of the room; each delivers what is for it. */
+  /** Hands a participant's data message to every session of the room; each delivers what is for it (`isFor`). */
   sendData(message: RoomData): void {
     if (!this.closed) this.emit('data', message);
   }

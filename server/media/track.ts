@@ -53,6 +53,15 @@ export function trackAppData(kind: types.MediaKind, init: TrackMetaInit): { trac
   };
 }
 
+/** The producer among `producers` that carries the track `sid` (LiveKit's TR_ id), if any. */
+export function producerOfTrack(
+  producers: Iterable<types.Producer>,
+  sid: string,
+): types.Producer | undefined {
+  for (const producer of producers) if (trackOf(producer).sid === sid) return producer;
+  return undefined;
+}
+
 /** The track a producer carries (made by `trackAppData`). */
 export function trackOf(producer: types.Producer): TrackMeta {
   const meta = (producer.appData as { track?: TrackMeta }).track;

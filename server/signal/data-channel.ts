@@ -5,7 +5,7 @@ import { MAX_DATA_MESSAGE_BYTES, type NodeDataMessage } from '../../src/signal/p
 import { SignalRequestError } from '../../src/signal/responses.js';
 import type { Logger } from '../logger.js';
 import type { Participant } from '../media/participant.js';
-import type { Room, RoomData } from '../media/room.js';
+import { isFor, type Room, type RoomData } from '../media/room.js';
 
 /** Data producers a participant may open (the join page opens one). */
 export const MAX_DATA_PRODUCERS = 4;
@@ -214,8 +214,7 @@ export class DataChannels {
 
   /** A message sent in the room: to this participant's consumers when it is for it. */
   private deliver(message: RoomData): void {
-    if (this.closed || message.from === this.participant) return;
-    if (message.destinations.length > 0 && !message.destinations.includes(this.participant.identity)) return;
+    if (this.closed || !isFor(message, this.participant)) return;
     const text = nodeDataMessage(message);
     if (text === undefined) return;
     if (!this.connected()) {
