@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_KEY_PREFIX } from '../../src/config/defaults.js';
 import type { Lan, LanClient } from './netns.js';
-import { cleanEnv, NODE_MAIN, nodeConfig, writeConfig } from './node-process.js';
-import { collectOutput, exitedWithin, stopProcess } from './processes.js';
+import { cleanEnv, NODE_MAIN, nodeConfig, stopNodeProcess, writeConfig } from './node-process.js';
+import { collectOutput, stopProcess } from './processes.js';
 import { waitFor } from './wait.js';
 
 /** Every host listens on its own address, so every node can use the same port, as on separate machines. */
@@ -142,17 +142,6 @@ async function startLanNode(
     id: health.body.node_id,
     child,
     output: output.text,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const again = setTimeout(() => child.kill('SIGTERM'), 2000);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-      try {
-        await exitedWithin(child, 13_000, `the node on ${host} to stop`);
-      } finally {
-        clearTimeout(again);
-        clearTimeout(timer);
-      }
-    },
+    stop: () => stopNodeProcess(child, `the node on ${host}`),
   };
 }

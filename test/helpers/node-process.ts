@@ -133,20 +133,25 @@ export async function startNode(
     url,
     id: body.node_id,
     output: output.text,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      // The first SIGTERM drains (a node with rooms waits for them); the second stops at once.
-      child.kill('SIGTERM');
-      const again = setTimeout(() => child.kill('SIGTERM'), 2000);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-      try {
-        await exitedWithin(child, 13_000, `the node at ${url} to stop`);
-      } finally {
-        clearTimeout(again);
-        clearTimeout(timer);
-      }
-    },
+    stop: () => stopNodeProcess(child, `the node at ${url}`),
   };
+}
+
+/**
+ * Stops a node process: the first SIGTERM drains (a node with rooms waits for them), a second 2 s later stops
+ * it at once, SIGKILL at 8 s; fails naming `what` if it has not exited after 13 s.
+ */
+export async function stopNodeProcess(child: ChildProcess, what: string): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const again = setTimeout(() => child.kill('SIGTERM'), 2000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+  try {
+    await exitedWithin(child, 13_000, `${what} to stop`);
+  } finally {
+    clearTimeout(again);
+    clearTimeout(timer);
+  }
 }
 
 /** The environment without the machine's LKC_* variables. */
