@@ -57,14 +57,22 @@ export async function startFaultCluster(
   const dir = mkdtempSync(join(tmpdir(), `lkc-${label}-`));
   const nodes: TestNode[] = [];
   const addNode = async (name: string, region = 'us-west-2') => {
-    const port = await freePort();
-    const node = await startNode(
-      writeConfig(dir, `${name}.yaml`, nodeConfig({ port, redis: redis.address, region })),
-      port,
-      env,
-    );
-    nodes.push(node);
-    return node;
+    // A free port is free only until someone binds it: another file's process, or a sibling node's inspector
+    // (`--inspect=127.0.0.1:0`) may take it first. The node then says so and exits, and a new port is tried.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      try {
+        const node = await startNode(
+          writeConfig(dir, `${name}.yaml`, nodeConfig({ port, redis: redis.address, region })),
+          port,
+          env,
+        );
+        nodes.push(node);
+        return node;
+      } catch (err) {
+        if (attempt >= 3 || !/is already in use/.test((err as Error).message)) throw err;
+      }
+    }
   };
   const cluster: FaultCluster = {
     redis,
