@@ -24,6 +24,8 @@ import { NodeLease } from './node/lease.js';
 import { StatsSampler } from './node/stats-sampler.js';
 import { startRelay } from './relay/relay-service.js';
 import { addSignalling, type Signalling } from './signal/rtc-service.js';
+import { nodeIsFull } from './span/node-fullness.js';
+import { SpanService } from './span/span-service.js';
 import type { RoomCallClient } from './twirp/bus-calls.js';
 import { ClusterRoomBackend } from './twirp/cluster-backend.js';
 import { roomNodeCalls } from './twirp/room-node-calls.js';
@@ -68,6 +70,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       routers: () => pool.alive.routers,
       transports: () => pool.alive.transports,
       signalSockets: () => signalling?.clients ?? 0,
+      span: () => span?.totals(),
     },
     { node_id: id, region: config.region },
   );
@@ -84,6 +87,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
   let dashboard: Dashboard | undefined;
   let stopWatchingStore: (() => void) | undefined;
   let webhooks: WebhookQueue | undefined;
+  let span: SpanService | undefined;
   let stopWebhooks: (() => void) | undefined;
   const shuttingDown = `node ${id} is shutting down`;
   // Whatever part a failed start never made is skipped.
@@ -152,6 +156,30 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
         shuttingDown: () => node.state === 'shutting_down',
       });
     }
+    bus = new NodeBus(router, id, log);
+    if (config.room.span !== 'off') {
+      if (router.span) {
+        span = new SpanService({
+          mode: config.room.span,
+          self: { id, region: config.region, ip: node.rtcListen.announcedAddress },
+          rooms,
+          store: router.span,
+          bus,
+          cluster: router,
+          hostRoom: (name) => node.hostRoom(name),
+          openAtHome: (home, name) => roomApi!.call(home, 'create', { name, claimed_for: home }),
+          draining: () => node.state === 'draining',
+          full: () => nodeIsFull(config, rooms!, lease?.stats),
+          log,
+        });
+      } else {
+        log.warn(
+          { span: config.room.span },
+          'room.span is on but this node runs alone (no redis): rooms do not span',
+        );
+      }
+    }
+    const spanning = span;
     const sampler = new StatsSampler(rooms, pool, metrics);
     lease = new NodeLease({
       nodeId: id,
@@ -160,12 +188,18 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       record: () => node.record(),
       sample: () => sampler.sample(),
       rooms,
+      span: spanning && { reassert: (room, leaseLost) => spanning.reassert(room, leaseLost) },
       stopping: () => node.state === 'shutting_down',
       metrics,
       log,
     });
-    node.attach({ router, rooms, lease });
-    bus = new NodeBus(router, id, log);
+    node.attach({
+      router,
+      rooms,
+      lease,
+      openLeg: spanning && ((name, home) => spanning.openLeg(name, home)),
+    });
+    if (spanning) node.on('state', (state) => state === 'draining' && spanning.drain());
 
     addHealthRoutes(http, node, metrics);
     addAdminRoutes(http, node, config.keys);
@@ -186,7 +220,15 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
     signalling = addSignalling({
       http,
       host: node,
-      rules: { keys: config.keys, autoCreate: config.room.auto_create, roomNode },
+      rules: {
+        keys: config.keys,
+        autoCreate: config.room.auto_create,
+        roomNode,
+        legs: spanning && {
+          choose: (room, home) => spanning.choose(room, home),
+          full: () => spanning.full(),
+        },
+      },
       relay,
       logger: log,
     });
@@ -216,6 +258,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       lease,
       active,
       closePeer: (peer, reason) => bridge.closePeer(peer, reason),
+      onSwept: spanning && ((event) => spanning.nodeGone(event)),
       metrics,
       log,
     });

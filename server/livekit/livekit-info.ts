@@ -107,7 +107,8 @@ export function participantInfo(participant: Participant, region: string, left =
       canUpdateMetadata: permission.canUpdateMetadata,
       hidden: permission.hidden,
     }),
-    region,
+    // A participant of another node of a spanning room is in that node's region.
+    region: participant.origin?.region ?? region,
     isPublisher: participant.isPublisher,
     kind: ParticipantInfo_Kind.STANDARD,
     attributes: { ...participant.attributes },

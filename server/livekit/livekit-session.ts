@@ -96,6 +96,8 @@ export class LiveKitSession {
       this.leave(DisconnectReason.STATE_MISMATCH, CloseCode.ROOM_MOVED, text, LeaveRequest_Action.RECONNECT);
       return;
     }
+    await room.admit(identity);
+    if (this.transport.closed) return;
     // The newest session of an identity wins, as in LiveKit.
     if (room.participants.has(identity))
       room.removeParticipant(identity, 'replaced by a new session', 'replaced');

@@ -47,6 +47,8 @@ export interface NodeAttachments {
   router: ClusterRouter;
   rooms: RoomRegistry;
   lease: NodeLease;
+  /** Opens a leg of a spanning room here (absent: rooms do not span). */
+  openLeg?: (name: string, home: string) => Promise<Room>;
 }
 
 /** One step of stopping the node. `bounded`: it may wait on the store, so it gets a time budget. */
@@ -71,6 +73,7 @@ export class ClusterNode extends EventEmitter<NodeEvents> implements RoomHost {
   rooms!: RoomRegistry;
   private router?: ClusterRouter;
   private lease?: NodeLease;
+  private openLeg?: (name: string, home: string) => Promise<Room>;
   private steps: ShutdownStep[] = [];
   private drainTimer?: NodeJS.Timeout;
   private drainDeadline?: number;
@@ -117,10 +120,11 @@ export class ClusterNode extends EventEmitter<NodeEvents> implements RoomHost {
     this.steps = steps;
   }
 
-  attach({ router, rooms, lease }: NodeAttachments): void {
+  attach({ router, rooms, lease, openLeg }: NodeAttachments): void {
     this.router = router;
     this.rooms = rooms;
     this.lease = lease;
+    this.openLeg = openLeg;
     rooms.on('empty', () => {
       if (this.state === 'draining') void this.stop('drained: its last room closed');
     });
@@ -212,6 +216,17 @@ export class ClusterNode extends EventEmitter<NodeEvents> implements RoomHost {
     const holder = claimedFor ?? (await this.placeRoom(name, { nodeId: this.id })).node.id;
     if (holder !== this.id) throw new LkcError('ALREADY_EXISTS', `room ${name} is hosted on node ${holder}`);
     return this.rooms.open(name, options);
+  }
+
+  /** Opens a leg of the spanning room `name` (home: node `home`) here. Refused while draining. */
+  async hostLeg(name: string, home: string): Promise<Room> {
+    const open = this.rooms.get(name);
+    if (open) return open;
+    if (this.state !== 'serving')
+      throw new LkcError('UNAVAILABLE', `node ${this.id} is ${this.state}: it takes no new rooms`);
+    if (!this.openLeg)
+      throw new LkcError('FAILED_PRECONDITION', `rooms do not span nodes here (room.span is off)`);
+    return this.openLeg(name, home);
   }
 
   /**

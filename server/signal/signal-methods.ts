@@ -56,6 +56,7 @@ const join: Handler<'join'> = async (session, data) => {
     throw new SignalRequestError('already_joined', 'this session has joined already');
   const { room, host, claims } = session.ctx;
   if (room.closed) throw new SignalRequestError('unavailable', `room ${room.name} is closed`);
+  await room.admit(session.identity);
   // The newest session of an identity wins, as in LiveKit: the older one is told why it ends.
   const older = session.hub.sessions.get(session.identity);
   if (older && older !== session)

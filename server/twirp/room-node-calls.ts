@@ -64,7 +64,9 @@ function trackView(producer: types.Producer): TrackView {
   };
 }
 
-function participantView(participant: Participant, region: string): ParticipantView {
+function participantView(participant: Participant, localRegion: string): ParticipantView {
+  // A participant of another node of a spanning room is in that node's region.
+  const region = participant.origin?.region ?? localRegion;
   return {
     sid: participant.sid,
     identity: participant.identity,
@@ -113,12 +115,26 @@ function signingKey(keys: Record<string, string>): { apiKey: string; apiSecret: 
   return { apiKey: entry[0], apiSecret: entry[1] };
 }
 
-/** The Room API calls as this node runs them on the rooms it hosts. */
+/** Runs a call on another node: the node a participant of a spanning room is connected to. */
+export type ForwardCall = <C extends RoomNodeCall>(
+  nodeId: string,
+  call: C,
+  params: Parameters<RoomNodeCalls[C]>[0],
+) => Promise<Awaited<ReturnType<RoomNodeCalls[C]>>>;
+
+/**
+ * The Room API calls as this node runs them on the rooms it hosts. A call about a participant connected to another
+ * node of a spanning room (its session, its media) runs on that node: `forward` takes it there.
+ */
 export function roomNodeCalls(
   host: RoomHost,
   records: { putRoom(record: RoomRecord): Promise<void> },
   keys: Record<string, string> = {},
+  forward?: ForwardCall,
 ): RoomNodeCalls {
+  /** The node `participant` is connected to when that is another node, which runs calls about it. */
+  const elsewhere = (participant: Participant): string | undefined =>
+    forward && participant.origin ? participant.origin.node : undefined;
   return {
     async create(params) {
       const room = await host.hostRoom(
@@ -134,7 +150,7 @@ export function roomNodeCalls(
     },
 
     async delete({ room }) {
-      await host.rooms.closeRoom(openRoom(host, room), 'deleted through the room API');
+      await host.rooms.closeRoom(openRoom(host, room), 'deleted through the room API', { ended: true });
     },
 
     async list_participants({ room }) {
@@ -147,7 +163,8 @@ export function roomNodeCalls(
 
     async remove_participant({ room, identity }) {
       const open = openRoom(host, room);
-      participantOf(open, identity);
+      const node = elsewhere(participantOf(open, identity));
+      if (node) return forward!(node, 'remove_participant', { room, identity });
       open.removeParticipant(identity, 'removed through the room API', 'removed');
     },
 
@@ -162,18 +179,27 @@ export function roomNodeCalls(
 
     async mute_track({ room, identity, track_sid, muted }) {
       const open = openRoom(host, room);
-      return trackView(await open.setTrackMuted(participantOf(open, identity), track_sid, muted));
+      const participant = participantOf(open, identity);
+      const node = elsewhere(participant);
+      if (node) return forward!(node, 'mute_track', { room, identity, track_sid, muted });
+      return trackView(await open.setTrackMuted(participant, track_sid, muted));
     },
 
-    async update_participant({ room, identity, name, metadata, attributes, permission }) {
+    async update_participant(params) {
+      const { room, identity, name, metadata, attributes, permission } = params;
       const open = openRoom(host, room);
       const participant = participantOf(open, identity);
+      const node = elsewhere(participant);
+      if (node) return forward!(node, 'update_participant', params);
       open.updateParticipant(participant, { name, metadata, attributes, permission });
       return participantView(participant, host.region);
     },
 
-    async update_subscriptions({ room, identity, track_sids, subscribe }) {
+    async update_subscriptions(params) {
+      const { room, identity, track_sids, subscribe } = params;
       const participant = participantOf(openRoom(host, room), identity);
+      const node = elsewhere(participant);
+      if (node) return forward!(node, 'update_subscriptions', params);
       await controlOf(participant, 'its client chooses its own subscriptions').updateSubscriptions(
         track_sids,
         subscribe,
@@ -195,6 +221,8 @@ export function roomNodeCalls(
 
     async move_participant({ room, identity, destination }) {
       const participant = participantOf(openRoom(host, room), identity);
+      const node = elsewhere(participant);
+      if (node) return forward!(node, 'move_participant', { room, identity, destination });
       const control = controlOf(participant, 'its client cannot follow a move');
       const { permission } = participant;
       const token = await createToken({

@@ -33,9 +33,9 @@ export function addRoomServiceRoutes({
   logger,
 }: RoomServiceDeps): RoomCallClient {
   const log = logger.child({ component: 'room-api' });
-  const local = roomNodeCalls(host, router, keys);
-  serveRoomCalls(bus, local, log);
   const remote = new RoomCallClient(bus);
+  const local = roomNodeCalls(host, router, keys, (node, call, params) => remote.call(node, call, params));
+  serveRoomCalls(bus, local, log);
   const server = new RoomServiceServer({
     backend: new ClusterRoomBackend(host, router, local, remote, log),
     keys,

@@ -27,7 +27,7 @@ function view(id: string, region: string, at: number, counters: number, alive = 
       bytes_out_per_sec: 0,
       counters: { placements: counters, joins: counters * 2, relay_frames: counters * 10 },
     },
-    limits: { num_tracks: 0, bytes_per_sec: 0, max_rooms: 0 },
+    limits: { num_tracks: 0, bytes_per_sec: 0, max_rooms: 0, max_participants_per_node: 0 },
     version: 'test',
     alive,
     lease_ms_left: alive ? 1000 : 0,

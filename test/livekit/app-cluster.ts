@@ -28,7 +28,19 @@ export interface AppCluster<Name extends string> {
  */
 export async function startAppCluster<Name extends string>(
   names: readonly Name[],
-  { room, label }: { room?: string; label: string },
+  {
+    room,
+    label,
+    config,
+    env,
+  }: {
+    room?: string;
+    label: string;
+    /** Each node's config beyond nodeConfig's (its region, room.span, ...), laid over it key by key. */
+    config?: (name: Name) => Record<string, unknown>;
+    /** The nodes' environment beyond the test's. */
+    env?: NodeJS.ProcessEnv;
+  },
 ): Promise<AppCluster<Name>> {
   const parts: { redis?: TestRedis; browser?: Browser; site?: { close(): Promise<void> }; dir?: string } = {};
   const nodes = {} as Record<Name, TestNode>;
@@ -49,11 +61,16 @@ export async function startAppCluster<Name extends string>(
     await Promise.all(
       names.map(async (name) => {
         const port = await freePort();
-        const config = nodeConfig({ port, redis: redis.address });
-        const rtc = config.rtc as { udp_port_range_start: number; udp_port_range_end: number };
+        const base = nodeConfig({ port, redis: redis.address });
+        const extra = config?.(name) ?? {};
+        const config_ = { ...base, ...extra };
+        for (const [key, value] of Object.entries(extra))
+          if (value && typeof value === 'object' && !Array.isArray(value) && typeof base[key] === 'object')
+            config_[key] = { ...(base[key] as object), ...(value as object) };
+        const rtc = config_.rtc as { udp_port_range_start: number; udp_port_range_end: number };
         udp[name] = { start: rtc.udp_port_range_start, end: rtc.udp_port_range_end };
-        configs[name] = writeConfig(dir, `${name}.yaml`, config);
-        nodes[name] = await startNode(configs[name], port);
+        configs[name] = writeConfig(dir, `${name}.yaml`, config_);
+        nodes[name] = await startNode(configs[name], port, env);
       }),
     );
     if (room) {
