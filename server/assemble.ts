@@ -198,6 +198,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       rooms,
       lease,
       openLeg: spanning && ((name, home) => spanning.openLeg(name, home)),
+      describeSpan: spanning && ((room) => spanning.describe(room)),
     });
     if (spanning) node.on('state', (state) => state === 'draining' && spanning.drain());
 

@@ -58,6 +58,19 @@ export type LeaveCause = 'left' | 'removed' | 'replaced';
  */
 export type RoomRole = 'home' | 'leg';
 
+/** This node's part of a spanning room, as GET /admin/node shows it: home or leg, and its pipes to the others. */
+export interface RoomPartInfo {
+  role: RoomRole;
+  home: string | null;
+  pipes: Array<{
+    node: string;
+    region: string;
+    tracks_out: number;
+    video_flowing: number;
+    tracks_in: number;
+  }>;
+}
+
 /** Seconds a leg lives once its last participant of its own left (the home keeps the room's empty_timeout). */
 export const LEG_IDLE_SECONDS = 10;
 

@@ -134,6 +134,13 @@ export class PipeLink {
     return this.outgoing.size;
   }
 
+  /** Video tracks of this node crossing to the peer now (its consumers want them). */
+  get videoFlowing(): number {
+    let count = 0;
+    for (const consumer of this.outgoing.values()) if (consumer.kind === 'video' && !consumer.paused) count++;
+    return count;
+  }
+
   /** Closes the pipe: its consumers here and the peer's producers here close with it. */
   close(): void {
     if (this.closed) return;

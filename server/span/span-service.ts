@@ -6,7 +6,7 @@ import type { RoomSpanStore } from '../../src/routing/span-store.js';
 import type { ClusterEvent } from '../../src/routing/types.js';
 import type { BusMessage, NodeBus } from '../bus/node-bus.js';
 import type { Logger } from '../logger.js';
-import type { Room } from '../media/room.js';
+import type { Room, RoomPartInfo } from '../media/room.js';
 import type { RoomRegistry } from '../media/room-registry.js';
 import { RoomSpan } from './room-span.js';
 import { SPAN_MESSAGE_TYPES, type SpanMessage } from './span-messages.js';
@@ -149,9 +149,21 @@ export class SpanService {
     return totals;
   }
 
-  /** This node's part of `room`, for the Room API and tests. */
-  spanOf(room: Room): RoomSpan | undefined {
-    return this.spans.get(room);
+  /** This node's part of `room` and its pipes, for GET /admin/node. */
+  describe(room: Room): RoomPartInfo | undefined {
+    const span = this.spans.get(room);
+    if (!span) return undefined;
+    return {
+      role: room.role,
+      home: room.home ?? null,
+      pipes: span.pipeLinks().map((link) => ({
+        node: link.peer,
+        region: link.peerRegion,
+        tracks_out: link.tracksOut,
+        video_flowing: link.videoFlowing,
+        tracks_in: link.incoming.size,
+      })),
+    };
   }
 
   private attach(room: Room): void {

@@ -184,6 +184,7 @@ export type ClusterReader = Pick<
   | 'getRoomNode'
   | 'getRoom'
   | 'placeRoom'
+  | 'span'
 > & {
   /** Every node's state and liveness without its record; a reader without it is asked for listNodes. */
   listNodeStates?(): Promise<Map<string, NodeLiveness>>;

@@ -17,6 +17,7 @@ export interface AppCluster<Name extends string> {
   /** Each node's config file. */
   configs: Record<Name, string>;
   browser: Browser;
+  redis: TestRedis;
   /** The app's own origin (not a node's), serving livekit-client. */
   siteUrl: string;
   stop(): Promise<void>;
@@ -80,7 +81,7 @@ export async function startAppCluster<Name extends string>(
     parts.browser = await launchBrowser();
     const site = await serveApp();
     parts.site = site;
-    return { nodes, udp, configs, browser: parts.browser, siteUrl: site.url, stop };
+    return { nodes, udp, configs, browser: parts.browser, redis, siteUrl: site.url, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AccessToken } from 'livekit-server-sdk';
+import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { fakeSysloadEnv, writeSysload } from '../helpers/fake-sysload.js';
-import { TEST_KEY, TEST_SECRET } from '../helpers/node-process.js';
+import { admin, TEST_KEY, TEST_SECRET, writeConfig } from '../helpers/node-process.js';
+import { runCli } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { type AppCluster, startAppCluster } from '../livekit/app-cluster.js';
 import { type AppPage, openApp } from '../livekit/livekit-page.js';
@@ -27,6 +28,14 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
   let dir: string;
   let alice: AppPage;
   let bob: AppPage;
+  let carol: AppPage;
+  let cliConfig: string;
+
+  /** This node's part of the room, from its admin API. */
+  const part = async (url: string) => {
+    const { body } = await admin(url, 'GET', '/admin/node');
+    return body.rooms.find((r: { name: string }) => r.name === ROOM)?.span;
+  };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lkc-span-'));
@@ -43,6 +52,14 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
     });
     alice = await openApp(cluster.browser, cluster.siteUrl);
     bob = await openApp(cluster.browser, cluster.siteUrl);
+    carol = await openApp(cluster.browser, cluster.siteUrl);
+    cliConfig = writeConfig(dir, 'cli.yaml', {
+      region: 'us-west-2',
+      keys: { [TEST_KEY]: TEST_SECRET },
+      redis: { address: cluster.redis.address },
+      node_selector: { kind: 'regionaware', sysload_limit: 0.9, regions: REGIONS },
+      room: { span: 'region' },
+    });
   });
 
   after(async () => {
@@ -53,7 +70,10 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
   it('each participant lands on its own region node and decodes the other through a pipe', async () => {
     const { west, east } = cluster.nodes;
     const wsUrl = (url: string) => url.replace('http', 'ws');
-    await alice.page.evaluate(async ([url, t]) => app.connect(url, t), [wsUrl(west.url), await token('alice')]);
+    await alice.page.evaluate(
+      async ([url, t]) => app.connect(url, t),
+      [wsUrl(west.url), await token('alice')],
+    );
     await alice.page.evaluate(() => app.publish());
     await bob.page.evaluate(async ([url, t]) => app.connect(url, t), [wsUrl(east.url), await token('bob')]);
     await bob.page.evaluate(() => app.publish());
@@ -77,5 +97,111 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
         },
       );
     }
+  });
+
+  it('records one leg in eu-central-1 and shows the room with its home and its leg', async () => {
+    const { west, east } = cluster.nodes;
+    assert.deepEqual(await part(west.url), {
+      role: 'home',
+      home: null,
+      pipes: [{ node: east.id, region: 'eu-central-1', tracks_out: 2, video_flowing: 1, tracks_in: 2 }],
+    });
+    const leg = await part(east.url);
+    assert.equal(leg.role, 'leg');
+    assert.equal(leg.home, west.id);
+    const shown = await runCli(['room', 'show', ROOM, '-c', cliConfig]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /legs\s+│ 2: the home and 1 on other node/);
+    assert.match(shown.stdout, new RegExp(`home\\s+│ ${west.id}`));
+    assert.match(
+      shown.stdout,
+      new RegExp(
+        `leg\\s+│ ${east.id} \\(eu-central-1\\): eu-central-1 is not the home's region \\(us-west-2\\)`,
+      ),
+    );
+    const json = await runCli(['room', 'show', ROOM, '-c', cliConfig, '--json']);
+    const room = JSON.parse(json.stdout);
+    assert.equal(room.node_id, west.id);
+    assert.deepEqual(
+      room.legs.map((l: { node_id: string; region: string; reason: string; node_alive: boolean }) => [
+        l.node_id,
+        l.region,
+        l.reason,
+        l.node_alive,
+      ]),
+      [[east.id, 'eu-central-1', 'region', true]],
+    );
+    const listed = JSON.parse((await runCli(['room', 'list', '-c', cliConfig, '--json'])).stdout);
+    assert.deepEqual(
+      listed.find((r: { name: string }) => r.name === ROOM).legs.map((l: { node_id: string }) => l.node_id),
+      [east.id],
+    );
+    const placed = JSON.parse(
+      (
+        await runCli([
+          'room',
+          'place',
+          ROOM,
+          '--region',
+          'eu-central-1',
+          '--explain',
+          '-c',
+          cliConfig,
+          '--json',
+        ])
+      ).stdout,
+    );
+    assert.equal(placed.node.id, west.id);
+    assert.equal(placed.leg.nodeId, east.id);
+    assert.match(placed.leg.why, /eu-central-1 is not the home's region \(us-west-2\): its leg there is on/);
+  });
+
+  it('a third participant on the home sees both, and every node lists all three', async () => {
+    const { west, east } = cluster.nodes;
+    await carol.page.evaluate(
+      async ([url, t]) => app.connect(url, t),
+      [west.url.replace('http', 'ws'), await token('carol')],
+    );
+    for (const other of ['alice', 'bob']) {
+      await waitFor(
+        async () => {
+          const inbound = await carol.page.evaluate((id) => app.inbound(id), other);
+          return inbound.video > 10 && inbound.audio > 20;
+        },
+        { timeoutMs: 30_000, what: `carol decoding ${other}` },
+      );
+    }
+    for (const node of [west, east]) {
+      const sdk = new RoomServiceClient(node.url, TEST_KEY, TEST_SECRET);
+      const participants = await sdk.listParticipants(ROOM);
+      assert.deepEqual(participants.map((p) => p.identity).sort(), ['alice', 'bob', 'carol']);
+      const bob = participants.find((p) => p.identity === 'bob')!;
+      assert.equal(bob.region, 'eu-central-1');
+      assert.equal(bob.tracks.length, 2);
+    }
+    await waitFor(
+      async () => {
+        const rooms = await new RoomServiceClient(east.url, TEST_KEY, TEST_SECRET).listRooms([ROOM]);
+        return rooms[0]?.numParticipants === 3;
+      },
+      { what: 'the room record counting all three participants' },
+    );
+  });
+
+  it('pipes video only while a consumer on the leg wants it', async () => {
+    const { west } = cluster.nodes;
+    // bob is the only consumer of alice's video on the leg; carol's is on the home.
+    await bob.page.evaluate(() => app.subscribe('alice', 'video', false));
+    await waitFor(async () => (await part(west.url)).pipes[0].video_flowing === 0, {
+      timeoutMs: 15_000,
+      what: "alice's video to stop crossing the pipe after the grace",
+    });
+    const before = (await bob.page.evaluate(() => app.inbound('alice'))).video;
+    await bob.page.evaluate(() => app.subscribe('alice', 'video', true));
+    await waitFor(async () => (await bob.page.evaluate(() => app.inbound('alice'))).video > before + 10, {
+      timeoutMs: 15_000,
+      what: "bob decoding alice's video again once it is piped again",
+    });
+    assert.equal((await part(west.url)).pipes[0].video_flowing, 1);
   });
 });
