@@ -34,6 +34,7 @@ export async function startAppCluster<Name extends string>(
     label,
     config,
     env,
+    browser = true,
   }: {
     room?: string;
     label: string;
@@ -41,6 +42,8 @@ export async function startAppCluster<Name extends string>(
     config?: (name: Name) => Record<string, unknown>;
     /** The nodes' environment beyond the test's. */
     env?: NodeJS.ProcessEnv;
+    /** Launch Chromium and the app's site (default); a test of signalling alone goes without. */
+    browser?: boolean;
   },
 ): Promise<AppCluster<Name>> {
   const parts: { redis?: TestRedis; browser?: Browser; site?: { close(): Promise<void> }; dir?: string } = {};
@@ -78,6 +81,7 @@ export async function startAppCluster<Name extends string>(
       const created = await admin(nodes[names[0]!].url, 'POST', '/admin/rooms', { name: room });
       assert.equal(created.status, 200, JSON.stringify(created.body));
     }
+    if (!browser) return { nodes, udp, configs, browser: undefined as never, redis, siteUrl: '', stop };
     parts.browser = await launchBrowser();
     const site = await serveApp();
     parts.site = site;
