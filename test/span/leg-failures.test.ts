@@ -226,4 +226,53 @@ describe('spanning rooms when a node dies', { timeout: 110_000 }, () => {
       what: 'the home listing all 13 participants',
     });
   });
+
+  it('a home cut off past its lease comes back to find a leg holding the room: one home, not two', async () => {
+    const room = 'span-partition';
+    cluster = await startSpanCluster(
+      [
+        { name: 'west', region: 'us-west-2' },
+        { name: 'east', region: 'eu-central-1' },
+      ],
+      { label: 'span-partition' },
+    );
+    const c = cluster;
+    const alice = await join(room, 'west', 'alice');
+    const bob = await join(room, 'east', 'bob');
+    const west = c.node('west');
+    const east = c.node('east');
+    await waitFor(async () => (await c.part('east', room))?.pipes[0]?.tracks_in === 2, {
+      timeoutMs: 15_000,
+      what: 'the leg piped to the home',
+    });
+    // Cut off: the process stops (no reports, no bus) until its lease is long gone and it was swept.
+    west.child.kill('SIGSTOP');
+    try {
+      await waitFor(async () => (await c.store.hget('{lkc}:room_node', room)) === east.id, {
+        timeoutMs: 10_000,
+        what: 'the leg taking the room over from the silent home',
+      });
+      await waitFor(() => toldLeft(bob, 'alice'), { what: 'bob told that alice is gone with her node' });
+    } finally {
+      west.child.kill('SIGCONT');
+    }
+    // Back: the old home finds the room held by a live node and gives it up; its session is told to rejoin.
+    await waitFor(() => alice.closed(), {
+      timeoutMs: 10_000,
+      what: "alice's session on the old home to end",
+    });
+    await waitFor(async () => (await c.part('west', room)) === undefined, {
+      what: 'the old home to hold no part of the room',
+    });
+    assert.equal(await c.store.hget('{lkc}:room_node', room), east.id);
+    assert.equal((await c.part('east', room))?.role, 'home');
+    assert.deepEqual(await c.store.hkeys(`{lkc}:legs:${room}`), []);
+    // alice rejoins through her node: a leg of the room on it again, piped to the home.
+    const again = await join(room, 'west', 'alice');
+    assert.equal((await again.next('join')).serverInfo?.nodeId, west.id);
+    await waitFor(async () => (await c.part('west', room))?.role === 'leg', {
+      what: 'west holding a leg now',
+    });
+    await waitFor(() => present(bob).includes('alice'), { what: 'bob seeing alice again' });
+  });
 });
