@@ -204,4 +204,32 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
     });
     assert.equal((await part(west.url)).pipes[0].video_flowing, 1);
   });
+
+  it("carries data both ways between legs, and the Room API's data to a participant on the leg", async () => {
+    const { west } = cluster.nodes;
+    await alice.page.evaluate(() => app.send('hello from the home', { reliable: true, topic: 'chat' }));
+    await bob.page.evaluate(() => app.send('hello from the leg', { reliable: false }));
+    await waitFor(
+      async () => (await bob.page.evaluate(() => app.data)).some((d) => d.text === 'hello from the home'),
+      { what: "alice's message reaching bob on the leg" },
+    );
+    const got = (await bob.page.evaluate(() => app.data)).find((d) => d.text === 'hello from the home');
+    assert.equal(got?.from, 'alice');
+    assert.equal(got?.topic, 'chat');
+    for (const viewer of [alice, carol])
+      await waitFor(
+        async () => (await viewer.page.evaluate(() => app.data)).some((d) => d.text === 'hello from the leg'),
+        { what: "bob's message reaching the home's participants" },
+      );
+    const sdk = new RoomServiceClient(west.url, TEST_KEY, TEST_SECRET);
+    await sdk.sendData(ROOM, new TextEncoder().encode('for bob only'), 0, { destinationIdentities: ['bob'] });
+    await waitFor(
+      async () => (await bob.page.evaluate(() => app.data)).some((d) => d.text === 'for bob only'),
+      { what: 'the Room API message reaching bob on the leg' },
+    );
+    assert.equal(
+      (await carol.page.evaluate(() => app.data)).filter((d) => d.text === 'for bob only').length,
+      0,
+    );
+  });
 });
