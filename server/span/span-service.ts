@@ -29,8 +29,8 @@ export interface SpanServiceDeps {
   openAtHome(home: string, name: string): Promise<RoomRecord>;
   /** True while the node drains. */
   draining(): boolean;
-  /** True when this node takes no more participants (room.span: load opens a leg elsewhere). */
-  full(): boolean;
+  /** Why this node takes no more participants (room.span: load opens a leg elsewhere); undefined: it does. */
+  full(): string | undefined;
   log: Logger;
 }
 
@@ -57,12 +57,20 @@ export class SpanService {
 
   /** Where a participant who came in through this node joins the room whose home is `home`. */
   choose(room: string, home: NodeView): Promise<LegDecision> {
-    return chooseLeg(this.deps.store, { span: this.deps.mode, room, home, region: this.deps.self.region });
+    const homeFull =
+      home.id === this.deps.self.id && this.deps.mode === 'load' ? this.deps.full() || null : undefined;
+    return chooseLeg(this.deps.store, {
+      span: this.deps.mode,
+      room,
+      home,
+      region: this.deps.self.region,
+      homeFull,
+    });
   }
 
   /** True when this node takes no more participants (only `load` opens a leg for that). */
   full(): boolean {
-    return this.deps.mode === 'load' && this.deps.full();
+    return this.deps.mode === 'load' && this.deps.full() !== undefined;
   }
 
   /** Opens a leg of `name` (home: node `home`) here, with the room's sid and settings, and pipes it to the others. */

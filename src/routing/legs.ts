@@ -26,6 +26,11 @@ export interface LegRequest {
   region: string;
   /** Look and choose, but record nothing. */
   dryRun?: boolean;
+  /**
+   * Why the home is full, when the caller knows better than the cluster's view (the home itself, asking: its
+   * own count is exact, the view's is up to a report old); null: it is not.
+   */
+  homeFull?: string | null;
 }
 
 /** How often a leg claim re-selects after the chosen node turned out dead or not serving. */
@@ -47,11 +52,14 @@ function fullness(node: NodeView, prepared: PreparedNodes): string | null {
  * the node it would join is at max_participants_per_node or its load limit, a leg on another node of that region.
  */
 export async function chooseLeg(store: RoomSpanStore, request: LegRequest): Promise<LegDecision> {
-  const { home, region, span } = request;
+  const { region, span } = request;
   const prepared = await store.prepared();
+  // The view is newer than the placement's answer, which a sticky placement may have read from a cache.
+  const home = prepared.nodes.find((n) => n.id === request.home.id) ?? request.home;
   const atHome = (why: string): LegDecision => ({ nodeId: home.id, leg: false, claimed: false, why });
   if (!region || region === home.region) {
-    const full = span === 'load' ? fullness(home, prepared) : null;
+    const full =
+      span !== 'load' ? null : request.homeFull !== undefined ? request.homeFull : fullness(home, prepared);
     if (!full)
       return atHome(`home node ${home.id} is in the participant's region${region ? ` ${region}` : ''}`);
     const decision = await claimIn(
