@@ -137,7 +137,9 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
         }
       },
     });
-    rooms = new RoomRegistry(id, pool, router, config.room, node.rtcListen, metrics, log);
+    rooms = new RoomRegistry(id, pool, router, config.room, node.rtcListen, metrics, log, {
+      participantsPerRouter: config.limit.participants_per_router,
+    });
     if (config.webhook) {
       const { api_key: apiKey, urls } = config.webhook;
       // The config check made sure the key is one of `keys`.

@@ -119,9 +119,11 @@ export class LiveKitSession {
     this.transports.push(publish, receive);
     const log = this.ctx.logger.child({ identity });
     this.publisher = new PublisherLink(publish, room, participant, log);
+    const router = room.routerOf(participant);
     this.subscriber = new SubscriberLink(
       receive,
-      room.router,
+      router,
+      (producerId) => room.bringTo(producerId, router),
       participant,
       (offer) => this.send({ case: 'offer', value: offer }),
       log,

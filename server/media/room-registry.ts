@@ -55,6 +55,7 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
     private readonly listen: RtcListen,
     private readonly metrics: NodeMetrics,
     private readonly logger: Logger,
+    private readonly options: { participantsPerRouter?: number } = {},
   ) {
     super();
   }
@@ -128,10 +129,12 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
     return { participants, tracksIn, tracksOut };
   }
 
-  /** Load of a worker for room placement: its rooms plus their participants. */
+  /** Load of a worker for room placement: its rooms' routers plus their participants. */
   private workerLoad(slot: WorkerSlot): number {
     let load = 0;
-    for (const room of this.rooms.values()) if (room.slot === slot) load += 1 + room.participants.size;
+    for (const room of this.rooms.values())
+      for (const { worker, participants } of room.routers.load())
+        if (worker === slot.index) load += 1 + participants;
     return load;
   }
 
@@ -147,6 +150,10 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
       metadata: options.metadata,
       sid: options.sid,
       legOf,
+      participantsPerRouter: this.options.participantsPerRouter ?? 0,
+      // A room grows onto the least loaded worker it has no router on yet.
+      grow: (inUse) =>
+        this.pool.leastLoaded((s) => (inUse.has(s.index) ? Number.POSITIVE_INFINITY : this.workerLoad(s))),
     };
     const room = await Room.create(slot, this.listen, roomOptions, this.logger);
     this.rooms.set(name, room);

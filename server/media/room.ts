@@ -6,6 +6,7 @@ import type { RoomRecord } from '../../src/records.js';
 import type { Logger } from '../logger.js';
 import { MEDIA_CODECS } from './media-codecs.js';
 import { Participant, type ParticipantInit, type ParticipantPermission } from './participant.js';
+import { RoomRouters, type RouterGrowth } from './room-routers.js';
 import { producerOfTrack, trackOf } from './track.js';
 import type { WorkerSlot } from './worker-pool.js';
 
@@ -20,6 +21,10 @@ export interface RoomOptions {
   sid?: string;
   /** A leg of a spanning room whose home is this node id; absent: the room's home. */
   legOf?: string;
+  /** Participants one router takes before the room grows one on another worker; 0 = one router. */
+  participantsPerRouter?: number;
+  /** Which worker a room grows its next router on (the registry's least loaded other one). */
+  grow?: RouterGrowth;
 }
 
 /** Where transports listen and what address they announce in ICE candidates. */
@@ -133,6 +138,8 @@ export class Room extends EventEmitter<RoomEvents> {
   handOff?: () => boolean;
   private emptyTimer?: NodeJS.Timeout;
   private levels?: types.AudioLevelObserver;
+  /** The room's routers: `router` on `slot` first, more on other workers once it fills one. */
+  readonly routers: RoomRouters;
 
   private constructor(
     readonly router: types.Router,
@@ -147,6 +154,18 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emptyTimeout = options.emptyTimeout;
     this.maxParticipants = options.maxParticipants;
     this.metadata = options.metadata ?? '';
+    this.routers = new RoomRouters(
+      router,
+      slot,
+      options.name,
+      options.participantsPerRouter ?? 0,
+      options.grow ?? (() => undefined),
+      (lost, reason) => {
+        for (const participant of [...this.participants.values()])
+          if (participant.local && this.routers.of(participant).router === lost)
+            this.removeParticipant(participant.identity, reason);
+      },
+    );
     if (options.legOf) {
       this.role = 'leg';
       this.home = options.legOf;
@@ -235,8 +254,14 @@ export class Room extends EventEmitter<RoomEvents> {
   addProducer(participant: Participant, producer: types.Producer): void {
     participant.addProducer(producer);
     participant.version++;
-    if (producer.kind === 'audio')
-      void this.levels?.addProducer({ producerId: producer.id }).catch(() => undefined);
+    // Another node's track arrives by pipe on the primary router; a participant's own is on its router.
+    this.routers.located(producer, participant.local ? this.routerOf(participant) : this.router);
+    if (producer.kind === 'audio') {
+      // The room's speakers are heard on the primary router: audio from another router is piped there.
+      void this.bringTo(producer.id, this.router)
+        .then(() => this.levels?.addProducer({ producerId: producer.id }))
+        .catch(() => undefined);
+    }
     const muted = () => {
       if (this.closed || participant.closed) return;
       participant.version++;
@@ -321,6 +346,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (!participant) return false;
     this.participants.delete(identity);
     participant.close();
+    this.routers.release(participant);
     this.logger.info({ identity, reason, participants: this.participants.size }, 'participant left');
     this.checkEmpty();
     this.emit('participantLeft', participant, reason, cause);
@@ -336,13 +362,27 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emit('changed');
   }
 
-  /** A WebRTC transport for `participant` on this room's worker, within the worker's UDP port slice. */
+  /** The router `participant`'s media is on (its transports, producers and consumers). */
+  routerOf(participant: Participant): types.Router {
+    return this.routers.of(participant).router;
+  }
+
+  /** Makes a producer of the room consumable on `router` (piped from its own router when that is another). */
+  bringTo(producerId: string, router: types.Router): Promise<void> {
+    return this.routers.bring(producerId, router);
+  }
+
+  /**
+   * A WebRTC transport for `participant` on its router (chosen on its first transport: see RoomRouters), within
+   * that worker's UDP port slice.
+   */
   async createWebRtcTransport(
     participant: Participant,
     options: Partial<types.WebRtcTransportOptions> = {},
   ): Promise<types.WebRtcTransport> {
-    const portRange = { min: this.slot.ports.start, max: this.slot.ports.end };
-    const transport = await this.router.createWebRtcTransport({
+    const { router, slot } = await this.routers.assign(participant);
+    const portRange = { min: slot.ports.start, max: slot.ports.end };
+    const transport = await router.createWebRtcTransport({
       listenInfos: [
         { protocol: 'udp', ip: this.listen.ip, announcedAddress: this.listen.announcedAddress, portRange },
         { protocol: 'tcp', ip: this.listen.ip, announcedAddress: this.listen.announcedAddress, portRange },
@@ -424,7 +464,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.disarmEmptyTimer();
     for (const participant of this.participants.values()) participant.close();
     this.participants.clear();
-    if (!this.router.closed) this.router.close();
+    this.routers.close();
     this.logger.info({ reason }, 'room closed');
     this.emit('closed', reason);
   }

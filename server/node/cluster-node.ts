@@ -175,6 +175,7 @@ export class ClusterNode extends EventEmitter<NodeEvents> implements RoomHost {
           name: room.name,
           sid: room.sid,
           participants: room.participants.size,
+          routers: room.routers.load(),
           ...(this.describeSpan ? { span: this.describeSpan(room) ?? null } : {}),
         })) ?? [],
       workers: this.pool.slots.map((slot) => ({

@@ -154,7 +154,9 @@ const consume: Handler<'consume'> = async (session, data) => {
   for (const p of session.room.participants.values()) if (p.producers.has(data.producerId)) owner = p;
   if (!owner) throw new SignalRequestError('not_found', `producer ${data.producerId} is not in the room`);
   const rtpCapabilities = data.rtpCapabilities as unknown as types.RtpCapabilities;
-  if (!session.room.router.canConsume({ producerId: data.producerId, rtpCapabilities })) {
+  const router = session.room.routerOf(participant);
+  await session.room.bringTo(data.producerId, router);
+  if (!router.canConsume({ producerId: data.producerId, rtpCapabilities })) {
     throw new SignalRequestError(
       'invalid_data',
       `your rtpCapabilities cannot receive producer ${data.producerId}`,

@@ -316,6 +316,8 @@ export class RoomSpan {
     this.enqueue(peer, async () => {
       const link = this.links.get(peer);
       if (!link || link.closed) return;
+      // Pipes leave from the primary router; a participant on another router of the room has its track there.
+      await this.room.bringTo(producer.id, this.room.router);
       const track = await link.send(producer, participant.sid);
       if (track) await this.deps.send(peer, { type: 'span.track', room: this.room.name, track });
     });

@@ -51,6 +51,8 @@ export interface LimitConfig {
   max_rooms: number;
   /** Participants over all the node's rooms; 0 = no limit. */
   max_participants_per_node: number;
+  /** Participants one mediasoup router of a room takes before the room grows a router on another worker. */
+  participants_per_router: number;
 }
 
 /** Whether a room may span nodes: never, across regions, or across regions and loaded nodes. */
