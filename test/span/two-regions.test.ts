@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
+import { openJoinPage } from '../e2e/browser.js';
 import { fakeSysloadEnv, writeSysload } from '../helpers/fake-sysload.js';
 import { admin, TEST_KEY, TEST_SECRET, writeConfig } from '../helpers/node-process.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -231,5 +232,34 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
       (await carol.page.evaluate(() => app.data)).filter((d) => d.text === 'for bob only').length,
       0,
     );
+  });
+
+  it("serves lk-cluster's own protocol on the leg too: the built-in page decodes the home's participant", async () => {
+    const { west, east } = cluster.nodes;
+    const page = await openJoinPage(cluster.browser, east.url, await token('dora'));
+    await waitFor(() => page.page.evaluate(() => lkc.joined), { what: 'the join page to join on the leg' });
+    assert.equal(await page.page.evaluate(() => lkc.node), east.id);
+    await waitFor(
+      async () => {
+        const { inbound } = (await page.page.evaluate(() => lkc.stats())) as {
+          inbound: { participant: string; kind: string; framesDecoded: number; packetsReceived: number }[];
+        };
+        const fromAlice = inbound.filter((entry) => entry.participant === 'alice');
+        return (
+          fromAlice.some((e) => e.kind === 'video' && e.framesDecoded > 10) &&
+          fromAlice.some((e) => e.kind === 'audio' && e.packetsReceived > 20)
+        );
+      },
+      {
+        timeoutMs: 30_000,
+        what: () => `the page on the leg decoding alice from the home\n${page.log.slice(-10).join('\n')}`,
+      },
+    );
+    // And the home's LiveKit client decodes the page's camera, piped the other way.
+    await waitFor(async () => (await carol.page.evaluate(() => app.inbound('dora'))).video > 10, {
+      timeoutMs: 30_000,
+      what: "carol on the home decoding the page's video from the leg",
+    });
+    assert.equal((await part(west.url)).pipes[0].tracks_in, 4);
   });
 });
