@@ -24,6 +24,7 @@ import { NodeLease } from './node/lease.js';
 import { StatsSampler } from './node/stats-sampler.js';
 import { startRelay } from './relay/relay-service.js';
 import { addSignalling, type Signalling } from './signal/rtc-service.js';
+import { Forwarding } from './span/forwarding.js';
 import { nodeIsFull } from './span/node-fullness.js';
 import { SpanService } from './span/span-service.js';
 import type { RoomCallClient } from './twirp/bus-calls.js';
@@ -208,7 +209,28 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
     addAdminRoutes(http, node, config.keys);
     addRegistryRoutes(http, router, config.keys);
     // Room API calls from other nodes are answered from here on: before the node subscribes to the bus.
-    roomApi = addRoomServiceRoutes({ http, host: node, router, bus, keys: config.keys, logger: log });
+    const forwarding = new Forwarding({
+      self: { id },
+      rooms,
+      bus,
+      place: async (room) =>
+        (await node.placeRoom(room, { originRegion: config.region || undefined })).node.id,
+      hostRoom: (room) => node.hostRoom(room),
+      otherHost: async (nodeId) => {
+        const peer = await router!.getNode(nodeId);
+        return peer !== undefined && peer.ip !== node.rtcListen.announcedAddress;
+      },
+      log,
+    });
+    roomApi = addRoomServiceRoutes({
+      http,
+      host: node,
+      router,
+      bus,
+      keys: config.keys,
+      logger: log,
+      forwarder: forwarding,
+    });
     addRegionDiscoveryRoute(http, router, config);
     const signalLog = log.child({ service: 'signal' });
     relay = startRelay({
@@ -261,7 +283,10 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       lease,
       active,
       closePeer: (peer, reason) => bridge.closePeer(peer, reason),
-      onSwept: spanning && ((event) => spanning.nodeGone(event)),
+      onSwept: (event) => {
+        spanning?.nodeGone(event);
+        forwarding.nodeGone(event.node);
+      },
       metrics,
       log,
     });

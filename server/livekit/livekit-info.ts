@@ -1,6 +1,7 @@
 import {
   ParticipantInfo,
   ParticipantInfo_Kind,
+  ParticipantInfo_KindDetail,
   ParticipantInfo_State,
   ParticipantPermission,
   Room as RoomInfo,
@@ -111,6 +112,8 @@ export function participantInfo(participant: Participant, region: string, left =
     region: participant.origin?.region ?? region,
     isPublisher: participant.isPublisher,
     kind: ParticipantInfo_Kind.STANDARD,
+    // A copy of a participant of another room (ForwardParticipant), as LiveKit marks it.
+    kindDetails: participant.forwarded ? [ParticipantInfo_KindDetail.FORWARDED] : [],
     attributes: { ...participant.attributes },
   });
 }

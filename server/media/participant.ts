@@ -60,6 +60,13 @@ export interface ParticipantInit {
   sid?: string;
   joinedAt?: number;
   origin?: RemoteOrigin;
+  forwarded?: ForwardedFrom;
+}
+
+/** Where a forwarded participant (the Room API's ForwardParticipant) is from: its room and the node it is on. */
+export interface ForwardedFrom {
+  room: string;
+  node: string;
 }
 
 /**
@@ -72,6 +79,8 @@ export class Participant {
   readonly sid: string;
   readonly joinedAt: number;
   readonly origin?: RemoteOrigin;
+  /** Set when this is a copy of a participant of another room, forwarded here; its producers are pipe ends. */
+  readonly forwarded?: ForwardedFrom;
   name: string;
   metadata: string;
   permission: ParticipantPermission;
@@ -96,6 +105,7 @@ export class Participant {
     this.sid = init.sid ?? randomId('PA_');
     this.joinedAt = init.joinedAt ?? Date.now();
     this.origin = init.origin;
+    this.forwarded = init.forwarded;
     this.name = init.name ?? '';
     this.metadata = init.metadata ?? '';
     this.permission = init.permission ?? { ...FULL_PERMISSION };

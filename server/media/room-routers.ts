@@ -40,6 +40,8 @@ export class RoomRouters {
     private readonly roomName: string,
     private readonly perRouter: number,
     private readonly grow: RouterGrowth,
+    /** A router was made on another worker (the room watches its consumers too). */
+    private readonly onMade: (router: types.Router) => void,
     /** A router on another worker died with its participants' media; the room removes them. */
     private readonly onLost: (router: types.Router, reason: string) => void,
   ) {
@@ -143,6 +145,7 @@ export class RoomRouters {
     });
     const added = { router, slot };
     this.extra.set(slot.index, added);
+    this.onMade(router);
     router.once('workerclose', () => {
       this.extra.delete(slot.index);
       this.onLost(router, `its router on worker ${slot.index} died`);

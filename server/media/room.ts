@@ -8,6 +8,7 @@ import { MEDIA_CODECS } from './media-codecs.js';
 import { Participant, type ParticipantInit, type ParticipantPermission } from './participant.js';
 import { RoomRouters, type RouterGrowth } from './room-routers.js';
 import { producerOfTrack, trackOf } from './track.js';
+import { VideoDemand } from './video-demand.js';
 import type { WorkerSlot } from './worker-pool.js';
 
 export interface RoomOptions {
@@ -140,6 +141,8 @@ export class Room extends EventEmitter<RoomEvents> {
   private levels?: types.AudioLevelObserver;
   /** The room's routers: `router` on `slot` first, more on other workers once it fills one. */
   readonly routers: RoomRouters;
+  /** Which piped-in video tracks the consumers here want (see VideoDemand). */
+  readonly videoDemand = new VideoDemand();
 
   private constructor(
     readonly router: types.Router,
@@ -154,12 +157,14 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emptyTimeout = options.emptyTimeout;
     this.maxParticipants = options.maxParticipants;
     this.metadata = options.metadata ?? '';
+    this.videoDemand.watch(router);
     this.routers = new RoomRouters(
       router,
       slot,
       options.name,
       options.participantsPerRouter ?? 0,
-      options.grow ?? (() => undefined),
+      (inUse) => options.grow?.(inUse),
+      (made) => this.videoDemand.watch(made),
       (lost, reason) => {
         for (const participant of [...this.participants.values()])
           if (participant.local && this.routers.of(participant).router === lost)
@@ -464,6 +469,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.disarmEmptyTimer();
     for (const participant of this.participants.values()) participant.close();
     this.participants.clear();
+    this.videoDemand.stop();
     this.routers.close();
     this.logger.info({ reason }, 'room closed');
     this.emit('closed', reason);

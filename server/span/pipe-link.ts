@@ -107,10 +107,13 @@ export class PipeLink {
     return consumer !== undefined && !consumer.paused;
   }
 
-  /** The peer's track arrives: a producer on this end that keeps the peer's producer id and track data. */
-  async receive(track: TrackWire): Promise<types.Producer> {
+  /**
+   * The peer's track arrives: a producer on this end with the peer's track data, keeping the peer's producer id
+   * unless `keepId` is false (a forwarded track, whose room may share a worker with the source room).
+   */
+  async receive(track: TrackWire, keepId = true): Promise<types.Producer> {
     const producer = await this.transport.produce({
-      id: track.producer_id,
+      ...(keepId ? { id: track.producer_id } : {}),
       kind: track.kind,
       rtpParameters: track.rtp_parameters,
       paused: track.paused,

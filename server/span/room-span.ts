@@ -7,8 +7,6 @@ import type { LeaveCause, Room, RoomData, RoomEvents } from '../media/room.js';
 import { PipeLink } from './pipe-link.js';
 import { type ParticipantWire, type PipeEnd, participantWire, type SpanMessage } from './span-messages.js';
 
-/** How long a leg keeps a video track piped after its last consumer there left: a quick resubscribe finds it. */
-export const VIDEO_UNPIPE_GRACE_MS = 5_000;
 /** A participant counted into the room that never joined (its session ended first) is counted out after this. */
 const ADMIT_GRACE_MS = 15_000;
 
@@ -44,9 +42,6 @@ export class RoomSpan {
   private readonly inbound = new Map<string, Promise<void>>();
   /** Messages to each node are sent in the order this node's events happened. */
   private readonly outbound = new Map<string, Promise<void>>();
-  /** Consumers here of each piped-in video track. */
-  private readonly demand = new Map<string, number>();
-  private readonly unwant = new Map<string, NodeJS.Timeout>();
   private readonly admitted = new Map<string, NodeJS.Timeout>();
   private readonly detach: (() => void)[] = [];
   /** The room's close hands it over to a leg (decided as it closes: see Room.handOff). */
@@ -64,7 +59,6 @@ export class RoomSpan {
       return this.handingOff;
     };
     this.listen();
-    this.watchConsumers();
   }
 
   get peers(): number {
@@ -366,8 +360,18 @@ export class RoomSpan {
         );
         if (!owner || owner.closed || link.incoming.has(message.track.producer_id)) return;
         const producer = await link.receive(message.track);
-        if (owner.closed || room.closed) producer.close();
-        else room.addProducer(owner, producer);
+        if (owner.closed || room.closed) {
+          producer.close();
+          return;
+        }
+        if (producer.kind === 'video') {
+          // Video crosses the pipe while consumers here want it: its node is told as they come and go.
+          const stop = room.videoDemand.follow(producer.id, (want) =>
+            this.sendTo(from, { type: 'span.want', room: room.name, producer_id: producer.id, want }),
+          );
+          producer.observer.once('close', stop);
+        }
+        room.addProducer(owner, producer);
         return;
       }
       case 'span.track_paused': {
@@ -458,51 +462,6 @@ export class RoomSpan {
     void deps.writeRecord(room).catch(() => undefined);
   }
 
-  // ---- video on demand: the consumers here of piped-in tracks
-
-  private watchConsumers(): void {
-    const onTransport = (transport: types.Transport) => {
-      transport.observer.on('newconsumer', (consumer: types.Consumer) => {
-        if (consumer.type === 'pipe' || consumer.kind !== 'video') return;
-        const origin = this.originOf(consumer.producerId);
-        if (!origin) return;
-        this.wantMore(origin, consumer.producerId, 1);
-        consumer.observer.once('close', () => this.wantMore(origin, consumer.producerId, -1));
-      });
-    };
-    this.room.router.observer.on('newtransport', onTransport);
-    this.detach.push(() => this.room.router.observer.off('newtransport', onTransport));
-  }
-
-  private originOf(producerId: string): string | undefined {
-    for (const [peer, link] of this.links) if (link.incoming.has(producerId)) return peer;
-    return undefined;
-  }
-
-  private wantMore(peer: string, producerId: string, delta: number): void {
-    const before = this.demand.get(producerId) ?? 0;
-    const after = Math.max(0, before + delta);
-    if (after === 0) this.demand.delete(producerId);
-    else this.demand.set(producerId, after);
-    const send = (want: boolean) =>
-      this.sendTo(peer, { type: 'span.want', room: this.room.name, producer_id: producerId, want });
-    if (before === 0 && after > 0) {
-      const pending = this.unwant.get(producerId);
-      if (pending) {
-        clearTimeout(pending);
-        this.unwant.delete(producerId);
-      } else send(true);
-    } else if (before > 0 && after === 0) {
-      this.unwant.set(
-        producerId,
-        setTimeout(() => {
-          this.unwant.delete(producerId);
-          if (!this.demand.has(producerId) && !this.closed) send(false);
-        }, VIDEO_UNPIPE_GRACE_MS),
-      );
-    }
-  }
-
   // ---- sending
 
   private broadcast(message: Direct<SpanMessage>): void {
@@ -537,9 +496,7 @@ export class RoomSpan {
     if (this.closed) return;
     this.closed = true;
     for (const off of this.detach.splice(0)) off();
-    for (const timer of this.unwant.values()) clearTimeout(timer);
     for (const timer of this.admitted.values()) clearTimeout(timer);
-    this.unwant.clear();
     this.admitted.clear();
   }
 }

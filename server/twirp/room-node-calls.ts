@@ -48,6 +48,13 @@ export interface RoomNodeCalls {
     identity: string;
     destination: RoomMove['room'];
   }) => Promise<void>;
+  /** ForwardParticipant: runs on the node the participant is connected to. */
+  forward_participant: (params: { room: string; identity: string; destination: string }) => Promise<void>;
+}
+
+/** Forwards a participant connected here into another room (LiveKit's ForwardParticipant). */
+export interface ParticipantForwarder {
+  start(source: Room, participant: Participant, destination: string): Promise<void>;
 }
 
 export type RoomNodeCall = keyof RoomNodeCalls;
@@ -79,6 +86,7 @@ function participantView(participant: Participant, localRegion: string): Partici
     attributes: { ...participant.attributes },
     permission: { ...participant.permission },
     version: participant.version,
+    ...(participant.forwarded ? { forwarded_from: participant.forwarded.room } : {}),
   };
 }
 
@@ -131,6 +139,7 @@ export function roomNodeCalls(
   records: { putRoom(record: RoomRecord): Promise<void> },
   keys: Record<string, string> = {},
   forward?: ForwardCall,
+  forwarder?: ParticipantForwarder,
 ): RoomNodeCalls {
   /** The node `participant` is connected to when that is another node, which runs calls about it. */
   const elsewhere = (participant: Participant): string | undefined =>
@@ -217,6 +226,20 @@ export function roomNodeCalls(
         if (destinations.size === 0) return;
       }
       open.sendData({ destinations: [...destinations], reliable, packet: Buffer.from(packet_b64, 'base64') });
+    },
+
+    async forward_participant({ room, identity, destination }) {
+      const open = openRoom(host, room);
+      const participant = participantOf(open, identity);
+      const node = elsewhere(participant);
+      if (node) return forward!(node, 'forward_participant', { room, identity, destination });
+      if (participant.forwarded)
+        throw new LkcError(
+          'FAILED_PRECONDITION',
+          `participant ${identity} is forwarded from room ${participant.forwarded.room}: forward it from there`,
+        );
+      if (!forwarder) throw new LkcError('UNIMPLEMENTED', 'this node forwards no participant');
+      await forwarder.start(open, participant, destination);
     },
 
     async move_participant({ room, identity, destination }) {
