@@ -66,7 +66,13 @@ function node(i: number): NodeRecord {
       bytes_in_per_sec: Math.floor(Math.random() * 1e8),
       bytes_out_per_sec: Math.floor(Math.random() * 1e9),
     },
-    limits: { num_tracks: 0, bytes_per_sec: 0, max_rooms: 0 },
+    limits: {
+      num_tracks: 0,
+      bytes_per_sec: 0,
+      max_rooms: 0,
+      max_participants_per_node: 0,
+      participants_per_router: 0,
+    },
     version: '0.1.0',
   };
 }

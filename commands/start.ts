@@ -3,6 +3,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { parseDurationSeconds } from '../cli/duration.js';
 import { integerFlag } from '../cli/integer-flag.js';
 import { renderTable } from '../cli/table.js';
+import type { RoomSpan } from '../src/config/types.js';
 import { describeEvent } from '../src/supervisor/events.js';
 import { type LocalCluster, startLocalCluster } from '../src/supervisor/local-cluster.js';
 
@@ -41,6 +42,10 @@ export default class Start extends BaseCommand<typeof Start> {
     'ready-timeout': Flags.string({
       description: 'how long each node may take to become ready before start gives up (e.g. 30s, 2m)',
       default: '60s',
+    }),
+    span: Flags.string({
+      description: 'whether rooms span the nodes (room.span): off, region or load; default: the config’s',
+      options: ['off', 'region', 'load'],
     }),
     port: integerFlag('--port', {
       char: 'p',
@@ -81,6 +86,7 @@ export default class Start extends BaseCommand<typeof Start> {
       configFile: flags.config,
       regions,
       portBase: flags.port,
+      span: flags.span as RoomSpan | undefined,
       readyTimeoutMs: readyTimeoutSeconds * 1000,
       cwd: process.cwd(),
       env: process.env,

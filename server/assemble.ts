@@ -24,6 +24,9 @@ import { NodeLease } from './node/lease.js';
 import { StatsSampler } from './node/stats-sampler.js';
 import { startRelay } from './relay/relay-service.js';
 import { addSignalling, type Signalling } from './signal/rtc-service.js';
+import { Forwarding } from './span/forwarding.js';
+import { nodeIsFull } from './span/node-fullness.js';
+import { SpanService } from './span/span-service.js';
 import type { RoomCallClient } from './twirp/bus-calls.js';
 import { ClusterRoomBackend } from './twirp/cluster-backend.js';
 import { roomNodeCalls } from './twirp/room-node-calls.js';
@@ -68,6 +71,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       routers: () => pool.alive.routers,
       transports: () => pool.alive.transports,
       signalSockets: () => signalling?.clients ?? 0,
+      span: () => span?.totals(),
     },
     { node_id: id, region: config.region },
   );
@@ -84,6 +88,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
   let dashboard: Dashboard | undefined;
   let stopWatchingStore: (() => void) | undefined;
   let webhooks: WebhookQueue | undefined;
+  let span: SpanService | undefined;
   let stopWebhooks: (() => void) | undefined;
   const shuttingDown = `node ${id} is shutting down`;
   // Whatever part a failed start never made is skipped.
@@ -133,7 +138,9 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
         }
       },
     });
-    rooms = new RoomRegistry(id, pool, router, config.room, node.rtcListen, metrics, log);
+    rooms = new RoomRegistry(id, pool, router, config.room, node.rtcListen, metrics, log, {
+      participantsPerRouter: config.limit.participants_per_router,
+    });
     if (config.webhook) {
       const { api_key: apiKey, urls } = config.webhook;
       // The config check made sure the key is one of `keys`.
@@ -152,6 +159,30 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
         shuttingDown: () => node.state === 'shutting_down',
       });
     }
+    bus = new NodeBus(router, id, log);
+    if (config.room.span !== 'off') {
+      if (router.span) {
+        span = new SpanService({
+          mode: config.room.span,
+          self: { id, region: config.region, ip: node.rtcListen.announcedAddress },
+          rooms,
+          store: router.span,
+          bus,
+          cluster: router,
+          hostRoom: (name) => node.hostRoom(name),
+          openAtHome: (home, name) => roomApi!.call(home, 'create', { name, claimed_for: home }),
+          draining: () => node.state === 'draining',
+          full: () => nodeIsFull(config, rooms!, lease?.stats),
+          log,
+        });
+      } else {
+        log.warn(
+          { span: config.room.span },
+          'room.span is on but this node runs alone (no redis): rooms do not span',
+        );
+      }
+    }
+    const spanning = span;
     const sampler = new StatsSampler(rooms, pool, metrics);
     lease = new NodeLease({
       nodeId: id,
@@ -160,18 +191,46 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       record: () => node.record(),
       sample: () => sampler.sample(),
       rooms,
+      span: spanning && { reassert: (room, leaseLost) => spanning.reassert(room, leaseLost) },
       stopping: () => node.state === 'shutting_down',
       metrics,
       log,
     });
-    node.attach({ router, rooms, lease });
-    bus = new NodeBus(router, id, log);
+    node.attach({
+      router,
+      rooms,
+      lease,
+      openLeg: spanning && ((name, home) => spanning.openLeg(name, home)),
+      describeSpan: spanning && ((room) => spanning.describe(room)),
+    });
+    if (spanning) node.on('state', (state) => state === 'draining' && spanning.drain());
 
     addHealthRoutes(http, node, metrics);
     addAdminRoutes(http, node, config.keys);
     addRegistryRoutes(http, router, config.keys);
     // Room API calls from other nodes are answered from here on: before the node subscribes to the bus.
-    roomApi = addRoomServiceRoutes({ http, host: node, router, bus, keys: config.keys, logger: log });
+    const forwarding = new Forwarding({
+      self: { id },
+      rooms,
+      bus,
+      place: async (room) =>
+        (await node.placeRoom(room, { originRegion: config.region || undefined })).node.id,
+      hostRoom: (room) => node.hostRoom(room),
+      otherHost: async (nodeId) => {
+        const peer = await router!.getNode(nodeId);
+        return peer !== undefined && peer.ip !== node.rtcListen.announcedAddress;
+      },
+      log,
+    });
+    roomApi = addRoomServiceRoutes({
+      http,
+      host: node,
+      router,
+      bus,
+      keys: config.keys,
+      logger: log,
+      forwarder: forwarding,
+    });
     addRegionDiscoveryRoute(http, router, config);
     const signalLog = log.child({ service: 'signal' });
     relay = startRelay({
@@ -186,7 +245,15 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
     signalling = addSignalling({
       http,
       host: node,
-      rules: { keys: config.keys, autoCreate: config.room.auto_create, roomNode },
+      rules: {
+        keys: config.keys,
+        autoCreate: config.room.auto_create,
+        roomNode,
+        legs: spanning && {
+          choose: (room, home) => spanning.choose(room, home),
+          full: () => spanning.full(),
+        },
+      },
       relay,
       logger: log,
     });
@@ -216,6 +283,10 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       lease,
       active,
       closePeer: (peer, reason) => bridge.closePeer(peer, reason),
+      onSwept: (event) => {
+        spanning?.nodeGone(event);
+        forwarding.nodeGone(event.node);
+      },
       metrics,
       log,
     });

@@ -16,6 +16,8 @@ export interface MetricsSource {
   transports(): number;
   /** Client WebSockets open on /rtc (ours and LiveKit's). */
   signalSockets(): number;
+  /** Spanning rooms on this node: its legs, pipes to other nodes, and tracks piped out and in (absent: off). */
+  span?(): { legs: number; pipes: number; tracksOut: number; tracksIn: number } | undefined;
 }
 
 /** The node's Prometheus instruments, in a registry of its own (served at GET /metrics). */
@@ -77,6 +79,27 @@ export class NodeMetrics {
       source.transports(),
     );
     live('lkc_signal_sockets', 'Client WebSockets open on /rtc on this node', () => source.signalSockets());
+    live(
+      'lkc_span_legs',
+      'Rooms this node holds a leg of (room.span): their home is another node',
+      () => source.span?.()?.legs ?? 0,
+    );
+    live(
+      'lkc_span_pipes',
+      "Pipes from this node's parts of spanning rooms to other nodes",
+      () => source.span?.()?.pipes ?? 0,
+    );
+    new Gauge({
+      name: 'lkc_span_piped_tracks',
+      help: 'Tracks piped between this node and the other nodes of spanning rooms, by direction (out: its own)',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const span = source.span?.();
+        this.set({ direction: 'out' }, span?.tracksOut ?? 0);
+        this.set({ direction: 'in' }, span?.tracksIn ?? 0);
+      },
+    });
     this.placements = new Counter({
       name: 'lkc_placements_total',
       help: 'Room placements requested through this node, by result (claimed, sticky, failed)',

@@ -77,3 +77,17 @@ export interface RoomRecord {
   num_participants: number;
   num_publishers: number;
 }
+
+/** Why a node holds a leg of a room beside its home: its participants' region, or the home node being full. */
+export type LegReason = 'region' | 'load';
+
+/** A leg of a spanning room: a node other than the room's home that carries some of its participants. */
+export interface LegRecord {
+  node_id: string;
+  region: string;
+  /** Epoch milliseconds. */
+  opened_at: number;
+  reason: LegReason;
+  /** What the placement said when it opened the leg, e.g. "us-east is not the home's region (us-west-2)". */
+  why: string;
+}

@@ -1,10 +1,11 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { renderTable } from '../../cli/table.js';
 import { withClusterReader } from '../../src/node-client/cluster-reader.js';
-import { listRoomReport, type RoomListing, roomNodeText } from '../../src/routing/room-report.js';
+import { legText, listRoomReport, type RoomListing, roomNodeText } from '../../src/routing/room-report.js';
 
 export default class RoomList extends BaseCommand<typeof RoomList> {
-  static override description = 'The rooms of the cluster and the node each one is on';
+  static override description =
+    'The rooms of the cluster, the node each one is on, and the legs of those that span nodes';
 
   static override examples = [{ command: '<%= config.bin %> room list', description: 'every room' }];
 
@@ -15,10 +16,11 @@ export default class RoomList extends BaseCommand<typeof RoomList> {
     if (this.jsonEnabled()) return rooms;
     this.log(
       renderTable(
-        ['room', 'node', 'sid', 'participants', 'publishers', 'created'],
+        ['room', 'node', 'legs', 'sid', 'participants', 'publishers', 'created'],
         rooms.map((r) => [
           r.name,
           roomNodeText(r),
+          r.legs.length > 0 ? r.legs.map(legText).join(', ') : null,
           r.record?.sid,
           r.record?.num_participants,
           r.record?.num_publishers,

@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { nameArg, nameFlag } from '../../cli/names.js';
 import { renderDetails, renderTable } from '../../cli/table.js';
 import { withClusterReader } from '../../src/node-client/cluster-reader.js';
+import { chooseLeg, type LegDecision } from '../../src/routing/legs.js';
 import type { Placement } from '../../src/routing/types.js';
 import { NoAvailableNodesError } from '../../src/selector/errors.js';
 import type { PlacementExplanation } from '../../src/selector/explanation.js';
@@ -48,23 +49,41 @@ export default class RoomPlace extends BaseCommand<typeof RoomPlace> {
     'dry-run': Flags.boolean({ description: 'choose a node without claiming the room' }),
   };
 
-  public async run(): Promise<Placement> {
+  public async run(): Promise<Placement & { leg?: LegDecision }> {
     const { config, file, cluster } = await this.loadConfig();
     const { explain } = this.flags;
-    const placement = await withClusterReader(config, file, cluster, async (router) => {
-      try {
-        return await router.placeRoom(this.args.name, {
-          originRegion: this.flags.region,
-          explain,
-          dryRun: this.flags['dry-run'],
-        });
-      } catch (err) {
-        // Why no node could take the room is the point of --explain: show the table before the refusal.
-        if (explain && err instanceof NoAvailableNodesError && err.explanation)
-          this.log(verdictTable(err.explanation));
-        throw err;
-      }
-    });
+    const span = config.room.span;
+    const placement = await withClusterReader(
+      config,
+      file,
+      cluster,
+      async (router): Promise<Placement & { leg?: LegDecision }> => {
+        try {
+          const placed = await router.placeRoom(this.args.name, {
+            originRegion: this.flags.region,
+            explain,
+            dryRun: this.flags['dry-run'],
+          });
+          // Where a participant from the origin region would join when rooms span nodes: a leg is opened by a join,
+          // never by placing, so this only looks.
+          const region = this.flags.region ?? config.region;
+          if (span === 'off' || !router.span || !region) return placed;
+          const leg = await chooseLeg(router.span, {
+            span,
+            room: placed.room,
+            home: placed.node,
+            region,
+            dryRun: true,
+          });
+          return { ...placed, leg };
+        } catch (err) {
+          // Why no node could take the room is the point of --explain: show the table before the refusal.
+          if (explain && err instanceof NoAvailableNodesError && err.explanation)
+            this.log(verdictTable(err.explanation));
+          throw err;
+        }
+      },
+    );
     const outcome = placement.sticky
       ? 'already there (sticky)'
       : placement.claimed
@@ -79,6 +98,14 @@ export default class RoomPlace extends BaseCommand<typeof RoomPlace> {
         ['address', placement.node.url],
         ['outcome', outcome],
         ['rule', placement.explanation.rule],
+        ...(placement.leg
+          ? [
+              [
+                `joins from ${this.flags.region ?? config.region}`,
+                `${placement.leg.leg ? `leg on ${placement.leg.nodeId}` : 'the home'}: ${placement.leg.why}`,
+              ] as [string, string],
+            ]
+          : []),
       ]),
     );
     return placement;

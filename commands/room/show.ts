@@ -2,10 +2,21 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { nameArg } from '../../cli/names.js';
 import { renderDetails } from '../../cli/table.js';
 import { withClusterReader } from '../../src/node-client/cluster-reader.js';
-import { type RoomListing, roomNodeText, showRoom } from '../../src/routing/room-report.js';
+import { legText, type RoomListing, roomNodeText, showRoom } from '../../src/routing/room-report.js';
+
+/** A spanning room's parts: its home first, then each leg with why it was opened. */
+function legRows(room: RoomListing): Array<[string, string]> {
+  if (room.legs.length === 0) return [];
+  const count = room.legs.length;
+  return [
+    ['legs', `${count + 1}: the home and ${count} on other node${count === 1 ? '' : 's'}`],
+    ['  home', roomNodeText(room) ?? '(none)'],
+    ...room.legs.map((leg): [string, string] => ['  leg', `${legText(leg)}: ${leg.why}`]),
+  ];
+}
 
 export default class RoomShow extends BaseCommand<typeof RoomShow> {
-  static override description = 'One room: its node and its record';
+  static override description = 'One room: its node, its legs on other nodes (room.span), and its record';
 
   static override examples = [
     { command: '<%= config.bin %> room show standup', description: 'where standup is' },
@@ -23,6 +34,7 @@ export default class RoomShow extends BaseCommand<typeof RoomShow> {
       renderDetails([
         ['room', room.name],
         ['node', roomNodeText(room)],
+        ...legRows(room),
         ['sid', r?.sid],
         ['participants', r?.num_participants],
         ['publishers', r?.num_publishers],

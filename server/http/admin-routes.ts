@@ -112,7 +112,7 @@ export function addAdminRoutes(http: HttpSurface, node: AdminTarget, keys: Recor
     await authorize(req);
     const room = node.rooms.get(params.name!);
     if (!room) throw new LkcError('ROOM_NOT_FOUND', `room ${params.name} is not on this node`);
-    await node.rooms.closeRoom(room, 'deleted through the admin API');
+    await node.rooms.closeRoom(room, 'deleted through the admin API', { ended: true });
     sendJson(res, 200, { deleted: room.name });
   });
 }

@@ -52,7 +52,7 @@ export class DataLink {
   ) {}
 
   async start(publisher: types.WebRtcTransport, subscriber: types.WebRtcTransport): Promise<void> {
-    const direct = await this.room.router.createDirectTransport();
+    const direct = await this.room.routerOf(this.participant).createDirectTransport();
     this.direct = direct;
     for (const streamId of CLIENT_STREAMS) {
       const inbound = await publisher.produceData({ sctpStreamParameters: { streamId, ordered: true } });

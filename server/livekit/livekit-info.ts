@@ -1,6 +1,7 @@
 import {
   ParticipantInfo,
   ParticipantInfo_Kind,
+  ParticipantInfo_KindDetail,
   ParticipantInfo_State,
   ParticipantPermission,
   Room as RoomInfo,
@@ -107,9 +108,12 @@ export function participantInfo(participant: Participant, region: string, left =
       canUpdateMetadata: permission.canUpdateMetadata,
       hidden: permission.hidden,
     }),
-    region,
+    // A participant of another node of a spanning room is in that node's region.
+    region: participant.origin?.region ?? region,
     isPublisher: participant.isPublisher,
     kind: ParticipantInfo_Kind.STANDARD,
+    // A copy of a participant of another room (ForwardParticipant), as LiveKit marks it.
+    kindDetails: participant.forwarded ? [ParticipantInfo_KindDetail.FORWARDED] : [],
     attributes: { ...participant.attributes },
   });
 }

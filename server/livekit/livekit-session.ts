@@ -96,6 +96,8 @@ export class LiveKitSession {
       this.leave(DisconnectReason.STATE_MISMATCH, CloseCode.ROOM_MOVED, text, LeaveRequest_Action.RECONNECT);
       return;
     }
+    await room.admit(identity);
+    if (this.transport.closed) return;
     // The newest session of an identity wins, as in LiveKit.
     if (room.participants.has(identity))
       room.removeParticipant(identity, 'replaced by a new session', 'replaced');
@@ -117,9 +119,11 @@ export class LiveKitSession {
     this.transports.push(publish, receive);
     const log = this.ctx.logger.child({ identity });
     this.publisher = new PublisherLink(publish, room, participant, log);
+    const router = room.routerOf(participant);
     this.subscriber = new SubscriberLink(
       receive,
-      room.router,
+      router,
+      (producerId) => room.bringTo(producerId, router),
       participant,
       (offer) => this.send({ case: 'offer', value: offer }),
       log,

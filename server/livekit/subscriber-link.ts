@@ -52,6 +52,8 @@ export class SubscriberLink {
   constructor(
     private readonly transport: types.WebRtcTransport,
     private readonly router: types.Router,
+    /** Makes a producer consumable on this session's router (it may live on another router of the room). */
+    private readonly bring: (producerId: string) => Promise<void>,
     private readonly participant: Participant,
     private readonly sendOffer: (offer: SessionDescription) => void,
     private readonly logger: Logger,
@@ -88,6 +90,7 @@ export class SubscriberLink {
     this.reserved.add(producer.id);
     let consumer: types.Consumer;
     try {
+      await this.bring(producer.id);
       consumer = await this.transport.consume({
         producerId: producer.id,
         // The client's capabilities are unknown until it answers; it offers within the router's.

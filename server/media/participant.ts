@@ -44,13 +44,47 @@ export interface ParticipantControl {
 /** Which signalling protocol the participant's session speaks (both kinds share a room). */
 export type SignalProtocol = 'lkc' | 'livekit';
 
+/** Where a participant of a spanning room is connected, when that is another node (a leg or the home). */
+export interface RemoteOrigin {
+  node: string;
+  region: string;
+}
+
+/** What a participant is beyond its identity: who it says it is, what it may do, and where it is connected. */
+export interface ParticipantInit {
+  name?: string;
+  metadata?: string;
+  permission?: ParticipantPermission;
+  protocol?: SignalProtocol;
+  /** A participant connected to another node of a spanning room keeps the sid and join time it has there. */
+  sid?: string;
+  joinedAt?: number;
+  origin?: RemoteOrigin;
+  forwarded?: ForwardedFrom;
+}
+
+/** Where a forwarded participant (the Room API's ForwardParticipant) is from: its room and the node it is on. */
+export interface ForwardedFrom {
+  room: string;
+  node: string;
+}
+
 /**
  * One participant of a room and the media objects it owns. Each object leaves its map when mediasoup closes
- * it, for whatever reason (its transport closed, the producer it consumed closed, the worker died).
+ * it, for whatever reason (its transport closed, the producer it consumed closed, the worker died). A participant
+ * connected to another node of a spanning room (`origin`) has no transports here: its producers are the ends of
+ * pipes from that node.
  */
 export class Participant {
-  readonly sid = randomId('PA_');
-  readonly joinedAt = Date.now();
+  readonly sid: string;
+  readonly joinedAt: number;
+  readonly origin?: RemoteOrigin;
+  /** Set when this is a copy of a participant of another room, forwarded here; its producers are pipe ends. */
+  readonly forwarded?: ForwardedFrom;
+  name: string;
+  metadata: string;
+  permission: ParticipantPermission;
+  readonly protocol: SignalProtocol;
   readonly transports = new Map<string, types.WebRtcTransport>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
@@ -66,11 +100,22 @@ export class Participant {
 
   constructor(
     readonly identity: string,
-    public name = '',
-    public metadata = '',
-    public permission: ParticipantPermission = { ...FULL_PERMISSION },
-    readonly protocol: SignalProtocol = 'lkc',
-  ) {}
+    init: ParticipantInit = {},
+  ) {
+    this.sid = init.sid ?? randomId('PA_');
+    this.joinedAt = init.joinedAt ?? Date.now();
+    this.origin = init.origin;
+    this.forwarded = init.forwarded;
+    this.name = init.name ?? '';
+    this.metadata = init.metadata ?? '';
+    this.permission = init.permission ?? { ...FULL_PERMISSION };
+    this.protocol = init.protocol ?? 'lkc';
+  }
+
+  /** True when it is connected to this node (not a participant of another node of a spanning room). */
+  get local(): boolean {
+    return this.origin === undefined;
+  }
 
   addTransport(transport: types.WebRtcTransport): void {
     this.transports.set(transport.id, transport);
@@ -92,11 +137,12 @@ export class Participant {
     return this.producers.size > 0;
   }
 
-  /** Closes every transport, which closes its producers and consumers with it. */
+  /** Closes every transport, which closes its producers and consumers with it (a remote one's pipe ends too). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const transport of [...this.transports.values()]) transport.close();
+    for (const producer of [...this.producers.values()]) producer.close();
     this.transports.clear();
     this.producers.clear();
     this.consumers.clear();

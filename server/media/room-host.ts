@@ -19,6 +19,11 @@ export interface RoomHost {
    * claimed the room for, so that it is not claimed twice; without it the room is claimed for this node now.
    */
   hostRoom(name: string, options?: OpenRoomOptions, claimedFor?: string): Promise<Room>;
+  /**
+   * Opens a leg of the spanning room `name`, whose home is node `home`, here (its leg was claimed for this node),
+   * or returns the room when it is open here.
+   */
+  hostLeg(name: string, home: string): Promise<Room>;
 }
 
 /** The node a placement mapped its room to just now; undefined when it found the room mapped already. */

@@ -15,6 +15,21 @@ export interface OpenRoomOptions {
   metadata?: string;
 }
 
+/** A leg of a spanning room, as its home's record describes the room. */
+export interface OpenLegOptions extends OpenRoomOptions {
+  /** The room's sid, the same on every node of the room. */
+  sid?: string;
+}
+
+/**
+ * How a room that closes is released in the cluster beyond the standard release (its record and mapping, both
+ * compare-and-delete): a spanning room's legs (a leg gives up its leg; a home hands the room over to a leg, or
+ * ends it everywhere). `standard` runs that standard release.
+ */
+export interface RoomRelease {
+  release(room: Room, standard: () => Promise<void>): Promise<void>;
+}
+
 interface RegistryEvents {
   opened: [room: Room];
   closed: [room: Room, reason: string];
@@ -30,6 +45,7 @@ interface RegistryEvents {
 export class RoomRegistry extends EventEmitter<RegistryEvents> {
   private readonly rooms = new Map<string, Room>();
   private readonly opening = new Map<string, Promise<Room>>();
+  private releaseHook?: RoomRelease;
 
   constructor(
     private readonly nodeId: string,
@@ -39,6 +55,7 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
     private readonly listen: RtcListen,
     private readonly metrics: NodeMetrics,
     private readonly logger: Logger,
+    private readonly options: { participantsPerRouter?: number } = {},
   ) {
     super();
   }
@@ -57,11 +74,25 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
 
   /** Opens the room on the least-loaded worker, or returns it when it is already open (concurrent calls share one). */
   async open(name: string, options: OpenRoomOptions = {}): Promise<Room> {
+    return this.openAs(name, options);
+  }
+
+  /** Opens a leg of the spanning room `name` whose home is node `home` (or returns the room open here). */
+  async openLeg(name: string, home: string, options: OpenLegOptions = {}): Promise<Room> {
+    return this.openAs(name, options, home);
+  }
+
+  /** Releases closing rooms through `hook` from now on (rooms may span nodes). */
+  releaseWith(hook: RoomRelease): void {
+    this.releaseHook = hook;
+  }
+
+  private openAs(name: string, options: OpenLegOptions, legOf?: string): Promise<Room> {
     const existing = this.rooms.get(name);
-    if (existing) return existing;
+    if (existing) return Promise.resolve(existing);
     const pending = this.opening.get(name);
     if (pending) return pending;
-    const promise = this.create(name, options).finally(() => this.opening.delete(name));
+    const promise = this.create(name, options, legOf).finally(() => this.opening.delete(name));
     this.opening.set(name, promise);
     return promise;
   }
@@ -72,8 +103,15 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
     await Promise.allSettled(releases);
   }
 
-  /** Closes one room and releases it in the cluster (`moved`: it lives on another node now). */
-  async closeRoom(room: Room, reason: string, options: { moved?: boolean } = {}): Promise<void> {
+  /**
+   * Closes one room and releases it in the cluster (`moved`: it lives on another node now; `ended`: the room
+   * itself ends, on every node it spans).
+   */
+  async closeRoom(
+    room: Room,
+    reason: string,
+    options: { moved?: boolean; ended?: boolean } = {},
+  ): Promise<void> {
     room.close(reason, options);
     await this.release(room);
   }
@@ -91,14 +129,16 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
     return { participants, tracksIn, tracksOut };
   }
 
-  /** Load of a worker for room placement: its rooms plus their participants. */
+  /** Load of a worker for room placement: its rooms' routers plus their participants. */
   private workerLoad(slot: WorkerSlot): number {
     let load = 0;
-    for (const room of this.rooms.values()) if (room.slot === slot) load += 1 + room.participants.size;
+    for (const room of this.rooms.values())
+      for (const { worker, participants } of room.routers.load())
+        if (worker === slot.index) load += 1 + participants;
     return load;
   }
 
-  private async create(name: string, options: OpenRoomOptions): Promise<Room> {
+  private async create(name: string, options: OpenLegOptions, legOf?: string): Promise<Room> {
     const slot = this.pool.leastLoaded((s) => this.workerLoad(s));
     if (!slot)
       throw new LkcError('UNAVAILABLE', 'no mediasoup worker is running on this node; try again shortly');
@@ -108,6 +148,12 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
         options.emptyTimeout && options.emptyTimeout > 0 ? options.emptyTimeout : this.defaults.empty_timeout,
       maxParticipants: options.maxParticipants ?? this.defaults.max_participants,
       metadata: options.metadata,
+      sid: options.sid,
+      legOf,
+      participantsPerRouter: this.options.participantsPerRouter ?? 0,
+      // A room grows onto the least loaded worker it has no router on yet.
+      grow: (inUse) =>
+        this.pool.leastLoaded((s) => (inUse.has(s.index) ? Number.POSITIVE_INFINITY : this.workerLoad(s))),
     };
     const room = await Room.create(slot, this.listen, roomOptions, this.logger);
     this.rooms.set(name, room);
@@ -119,9 +165,13 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
     });
     room.on('changed', () => void this.saveRecord(room));
     room.on('participantJoined', () => this.metrics.countJoin());
-    this.logger.info({ room: name, sid: room.sid, worker: slot.index }, 'room opened');
-    await this.saveRecord(room);
+    this.logger.info(
+      { room: name, sid: room.sid, worker: slot.index, ...(legOf ? { legOf } : {}) },
+      legOf ? 'leg of a spanning room opened' : 'room opened',
+    );
+    // Told before the record is written: what watches rooms (webhooks, spanning) must see it before any session.
     this.emit('opened', room);
+    await this.saveRecord(room);
     return room;
   }
 
@@ -130,7 +180,8 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
    * re-asserting the room, since the store may have come back empty or the sweeper deleted the record.
    */
   async writeRecord(room: Room): Promise<void> {
-    if (room.closed) return;
+    // Only the home writes the room's record: a leg's counts are the home's too.
+    if (room.closed || room.role !== 'home') return;
     await this.cluster.putRoom(room.record(this.nodeId));
   }
 
@@ -150,7 +201,8 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
   private release(room: Room): Promise<void> {
     let release = this.releases.get(room);
     if (!release) {
-      release = this.releaseInCluster(room);
+      const standard = () => this.releaseInCluster(room);
+      release = this.releaseHook ? this.releaseHook.release(room, standard) : standard();
       this.releases.set(room, release);
     }
     return release;

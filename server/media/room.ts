@@ -5,8 +5,10 @@ import { randomId } from '../../src/ids.js';
 import type { RoomRecord } from '../../src/records.js';
 import type { Logger } from '../logger.js';
 import { MEDIA_CODECS } from './media-codecs.js';
-import { Participant, type ParticipantPermission, type SignalProtocol } from './participant.js';
+import { Participant, type ParticipantInit, type ParticipantPermission } from './participant.js';
+import { RoomRouters, type RouterGrowth } from './room-routers.js';
 import { producerOfTrack, trackOf } from './track.js';
+import { VideoDemand } from './video-demand.js';
 import type { WorkerSlot } from './worker-pool.js';
 
 export interface RoomOptions {
@@ -18,6 +20,12 @@ export interface RoomOptions {
   metadata?: string;
   /** Keep the sid of an existing record (a room re-created on the same node). */
   sid?: string;
+  /** A leg of a spanning room whose home is this node id; absent: the room's home. */
+  legOf?: string;
+  /** Participants one router takes before the room grows one on another worker; 0 = one router. */
+  participantsPerRouter?: number;
+  /** Which worker a room grows its next router on (the registry's least loaded other one). */
+  grow?: RouterGrowth;
 }
 
 /** Where transports listen and what address they announce in ICE candidates. */
@@ -37,6 +45,8 @@ export interface RoomData {
   reliable: boolean;
   /** LiveKit's encoded DataPacket. */
   packet: Uint8Array;
+  /** It came from another node of a spanning room, which has sent it to the room's other nodes already. */
+  remote?: boolean;
 }
 
 /** True when a room's data message is for `participant`: not its own, and sent to everyone or to it by name. */
@@ -47,6 +57,28 @@ export function isFor(message: RoomData, participant: Participant): boolean {
 
 /** Why a participant left: by itself, removed through the room API, or replaced by a newer session of its identity. */
 export type LeaveCause = 'left' | 'removed' | 'replaced';
+
+/**
+ * A room's part on this node: its `home` (the node the cluster maps the room to), or a `leg` of a room that spans
+ * nodes, which carries the participants that joined through its region and receives the others' tracks by pipe.
+ */
+export type RoomRole = 'home' | 'leg';
+
+/** This node's part of a spanning room, as GET /admin/node shows it: home or leg, and its pipes to the others. */
+export interface RoomPartInfo {
+  role: RoomRole;
+  home: string | null;
+  pipes: Array<{
+    node: string;
+    region: string;
+    tracks_out: number;
+    video_flowing: number;
+    tracks_in: number;
+  }>;
+}
+
+/** Seconds a leg lives once its last participant of its own left (the home keeps the room's empty_timeout). */
+export const LEG_IDLE_SECONDS = 10;
 
 /** A participant speaking, loudest first; level in [0, 1]. */
 export interface Speaker {
@@ -90,13 +122,32 @@ export class Room extends EventEmitter<RoomEvents> {
   closed = false;
   /** Closed here because the room lives on another node now: its sessions are told to rejoin, not that it ended. */
   moved = false;
+  /** Closed because the room ended (deleted, or empty for its empty_timeout), not because this node left it. */
+  ended = false;
+  role: RoomRole = 'home';
+  /** The home node, while this is a leg of a spanning room. */
+  home?: string;
+  /**
+   * Checks a new participant against the whole room before it joins (a spanning room counts its participants on
+   * every node); it throws to refuse. Without one, the room counts its own participants.
+   */
+  gate?: (identity: string) => Promise<void>;
+  /**
+   * Asked as the room closes here without ending (its node leaves, its worker died): true when another node
+   * takes the room over (a leg of a spanning room becomes its home), so that it closes as moved.
+   */
+  handOff?: () => boolean;
   private emptyTimer?: NodeJS.Timeout;
   private levels?: types.AudioLevelObserver;
+  /** The room's routers: `router` on `slot` first, more on other workers once it fills one. */
+  readonly routers: RoomRouters;
+  /** Which piped-in video tracks the consumers here want (see VideoDemand). */
+  readonly videoDemand = new VideoDemand();
 
   private constructor(
     readonly router: types.Router,
     readonly slot: WorkerSlot,
-    private readonly listen: RtcListen,
+    readonly listen: RtcListen,
     options: RoomOptions,
     private readonly logger: Logger,
   ) {
@@ -106,10 +157,28 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emptyTimeout = options.emptyTimeout;
     this.maxParticipants = options.maxParticipants;
     this.metadata = options.metadata ?? '';
+    this.videoDemand.watch(router);
+    this.routers = new RoomRouters(
+      router,
+      slot,
+      options.name,
+      options.participantsPerRouter ?? 0,
+      (inUse) => options.grow?.(inUse),
+      (made) => this.videoDemand.watch(made),
+      (lost, reason) => {
+        for (const participant of [...this.participants.values()])
+          if (participant.local && this.routers.of(participant).router === lost)
+            this.removeParticipant(participant.identity, reason);
+      },
+    );
+    if (options.legOf) {
+      this.role = 'leg';
+      this.home = options.legOf;
+    }
     router.once('workerclose', () => this.close('its mediasoup worker died'));
     // Every session of the room listens; a busy room has more than EventEmitter's default of ten.
     this.setMaxListeners(0);
-    this.armEmptyTimer();
+    this.checkEmpty();
   }
 
   /** Creates the room's router on `slot`'s worker. */
@@ -148,29 +217,35 @@ export class Room extends EventEmitter<RoomEvents> {
     this.levels = levels;
   }
 
-  /** Adds a participant; refuses one over `max_participants` and a second session of the same identity. */
-  addParticipant(
-    identity: string,
-    info: {
-      name?: string;
-      metadata?: string;
-      permission?: ParticipantPermission;
-      protocol?: SignalProtocol;
-    } = {},
-  ): Participant {
+  /** Asks the room's gate whether `identity` may join (see `gate`); a session calls it before addParticipant. */
+  async admit(identity: string): Promise<void> {
+    if (this.closed) throw new LkcError('ROOM_NOT_FOUND', `room ${this.name} is closed`);
+    await this.gate?.(identity);
+  }
+
+  /**
+   * Adds a participant; refuses a second session of the same identity, and one over `max_participants` unless the
+   * gate counted it (or it is connected to another node of a spanning room, which counted it there).
+   */
+  addParticipant(identity: string, info: ParticipantInit = {}): Participant {
     if (this.closed) throw new LkcError('ROOM_NOT_FOUND', `room ${this.name} is closed`);
     if (this.participants.has(identity)) {
       throw new LkcError('ALREADY_EXISTS', `participant ${identity} is already in room ${this.name}`);
     }
-    if (this.maxParticipants > 0 && this.participants.size >= this.maxParticipants) {
+    if (
+      !this.gate &&
+      !info.origin &&
+      this.maxParticipants > 0 &&
+      this.participants.size >= this.maxParticipants
+    ) {
       throw new LkcError(
         'RESOURCE_EXHAUSTED',
         `room ${this.name} is full (max_participants ${this.maxParticipants})`,
       );
     }
-    const participant = new Participant(identity, info.name, info.metadata, info.permission, info.protocol);
+    const participant = new Participant(identity, info);
     this.participants.set(identity, participant);
-    this.disarmEmptyTimer();
+    this.checkEmpty();
     this.logger.info({ identity, participants: this.participants.size }, 'participant joined');
     this.emit('participantJoined', participant);
     this.emit('changed');
@@ -184,8 +259,14 @@ export class Room extends EventEmitter<RoomEvents> {
   addProducer(participant: Participant, producer: types.Producer): void {
     participant.addProducer(producer);
     participant.version++;
-    if (producer.kind === 'audio')
-      void this.levels?.addProducer({ producerId: producer.id }).catch(() => undefined);
+    // Another node's track arrives by pipe on the primary router; a participant's own is on its router.
+    this.routers.located(producer, participant.local ? this.routerOf(participant) : this.router);
+    if (producer.kind === 'audio') {
+      // The room's speakers are heard on the primary router: audio from another router is piped there.
+      void this.bringTo(producer.id, this.router)
+        .then(() => this.levels?.addProducer({ producerId: producer.id }))
+        .catch(() => undefined);
+    }
     const muted = () => {
       if (this.closed || participant.closed) return;
       participant.version++;
@@ -270,8 +351,9 @@ export class Room extends EventEmitter<RoomEvents> {
     if (!participant) return false;
     this.participants.delete(identity);
     participant.close();
+    this.routers.release(participant);
     this.logger.info({ identity, reason, participants: this.participants.size }, 'participant left');
-    if (this.participants.size === 0) this.armEmptyTimer();
+    this.checkEmpty();
     this.emit('participantLeft', participant, reason, cause);
     this.emit('changed');
     return true;
@@ -285,13 +367,27 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emit('changed');
   }
 
-  /** A WebRTC transport for `participant` on this room's worker, within the worker's UDP port slice. */
+  /** The router `participant`'s media is on (its transports, producers and consumers). */
+  routerOf(participant: Participant): types.Router {
+    return this.routers.of(participant).router;
+  }
+
+  /** Makes a producer of the room consumable on `router` (piped from its own router when that is another). */
+  bringTo(producerId: string, router: types.Router): Promise<void> {
+    return this.routers.bring(producerId, router);
+  }
+
+  /**
+   * A WebRTC transport for `participant` on its router (chosen on its first transport: see RoomRouters), within
+   * that worker's UDP port slice.
+   */
   async createWebRtcTransport(
     participant: Participant,
     options: Partial<types.WebRtcTransportOptions> = {},
   ): Promise<types.WebRtcTransport> {
-    const portRange = { min: this.slot.ports.start, max: this.slot.ports.end };
-    const transport = await this.router.createWebRtcTransport({
+    const { router, slot } = await this.routers.assign(participant);
+    const portRange = { min: slot.ports.start, max: slot.ports.end };
+    const transport = await router.createWebRtcTransport({
       listenInfos: [
         { protocol: 'udp', ip: this.listen.ip, announcedAddress: this.listen.announcedAddress, portRange },
         { protocol: 'tcp', ip: this.listen.ip, announcedAddress: this.listen.announcedAddress, portRange },
@@ -347,25 +443,58 @@ export class Room extends EventEmitter<RoomEvents> {
     };
   }
 
-  /** Closes every participant and the router; emits `closed` once. `moved`: the room lives on elsewhere. */
-  close(reason: string, options: { moved?: boolean } = {}): void {
+  /** Participants connected to this node. */
+  get localParticipants(): number {
+    let count = 0;
+    for (const participant of this.participants.values()) if (participant.local) count++;
+    return count;
+  }
+
+  /** This leg of a spanning room becomes its home (the home left): it now keeps the room's empty_timeout. */
+  becomeHome(): void {
+    this.role = 'home';
+    this.home = undefined;
+    this.checkEmpty();
+  }
+
+  /**
+   * Closes every participant and the router; emits `closed` once. `moved`: the room lives on elsewhere; `ended`:
+   * the room itself ended (deleted, or empty for its empty_timeout).
+   */
+  close(reason: string, options: { moved?: boolean; ended?: boolean } = {}): void {
     if (this.closed) return;
     this.closed = true;
-    this.moved = options.moved ?? false;
+    this.ended = options.ended ?? false;
+    this.moved = options.moved ?? (!this.ended && (this.handOff?.() ?? false));
     this.disarmEmptyTimer();
     for (const participant of this.participants.values()) participant.close();
     this.participants.clear();
-    if (!this.router.closed) this.router.close();
+    this.videoDemand.stop();
+    this.routers.close();
     this.logger.info({ reason }, 'room closed');
     this.emit('closed', reason);
   }
 
-  private armEmptyTimer(): void {
+  /**
+   * Arms the empty timer when the room has nobody (its home) or nobody of its own (a leg: the others are the
+   * home's and other legs' participants, who do not need this node), and disarms it otherwise.
+   */
+  private checkEmpty(): void {
+    if (this.closed) return;
+    if (this.role === 'leg') {
+      if (this.localParticipants === 0) this.armEmptyTimer(LEG_IDLE_SECONDS, false);
+      else this.disarmEmptyTimer();
+      return;
+    }
+    if (this.participants.size === 0) this.armEmptyTimer(this.emptyTimeout, true);
+    else this.disarmEmptyTimer();
+  }
+
+  private armEmptyTimer(seconds = this.emptyTimeout, ended = true): void {
     this.disarmEmptyTimer();
-    this.emptyTimer = setTimeout(
-      () => this.close(`empty for ${this.emptyTimeout} s`),
-      this.emptyTimeout * 1000,
-    );
+    const reason =
+      this.role === 'leg' ? `no participant of its own for ${seconds} s` : `empty for ${seconds} s`;
+    this.emptyTimer = setTimeout(() => this.close(reason, { ended }), seconds * 1000);
   }
 
   private disarmEmptyTimer(): void {

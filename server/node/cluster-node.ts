@@ -4,7 +4,7 @@ import { LkcError } from '../../src/errors.js';
 import type { NodeRecord, NodeState } from '../../src/records.js';
 import type { Router as ClusterRouter, Placement, PlaceOptions } from '../../src/routing/types.js';
 import type { Logger } from '../logger.js';
-import type { Room, RtcListen } from '../media/room.js';
+import type { Room, RoomPartInfo, RtcListen } from '../media/room.js';
 import type { RoomHost } from '../media/room-host.js';
 import type { OpenRoomOptions, RoomRegistry } from '../media/room-registry.js';
 import type { WorkerPool } from '../media/worker-pool.js';
@@ -47,6 +47,10 @@ export interface NodeAttachments {
   router: ClusterRouter;
   rooms: RoomRegistry;
   lease: NodeLease;
+  /** Opens a leg of a spanning room here (absent: rooms do not span). */
+  openLeg?: (name: string, home: string) => Promise<Room>;
+  /** This node's part of a spanning room, for GET /admin/node (absent: rooms do not span). */
+  describeSpan?: (room: Room) => RoomPartInfo | undefined;
 }
 
 /** One step of stopping the node. `bounded`: it may wait on the store, so it gets a time budget. */
@@ -71,6 +75,8 @@ export class ClusterNode extends EventEmitter<NodeEvents> implements RoomHost {
   rooms!: RoomRegistry;
   private router?: ClusterRouter;
   private lease?: NodeLease;
+  private openLeg?: (name: string, home: string) => Promise<Room>;
+  private describeSpan?: (room: Room) => RoomPartInfo | undefined;
   private steps: ShutdownStep[] = [];
   private drainTimer?: NodeJS.Timeout;
   private drainDeadline?: number;
@@ -117,10 +123,12 @@ export class ClusterNode extends EventEmitter<NodeEvents> implements RoomHost {
     this.steps = steps;
   }
 
-  attach({ router, rooms, lease }: NodeAttachments): void {
+  attach({ router, rooms, lease, openLeg, describeSpan }: NodeAttachments): void {
     this.router = router;
     this.rooms = rooms;
     this.lease = lease;
+    this.openLeg = openLeg;
+    this.describeSpan = describeSpan;
     rooms.on('empty', () => {
       if (this.state === 'draining') void this.stop('drained: its last room closed');
     });
@@ -163,9 +171,13 @@ export class ClusterNode extends EventEmitter<NodeEvents> implements RoomHost {
       router: this.router?.kind,
       drain_deadline: this.drainDeadline ?? null,
       rooms:
-        this.rooms
-          ?.list()
-          .map((room) => ({ name: room.name, sid: room.sid, participants: room.participants.size })) ?? [],
+        this.rooms?.list().map((room) => ({
+          name: room.name,
+          sid: room.sid,
+          participants: room.participants.size,
+          routers: room.routers.load(),
+          ...(this.describeSpan ? { span: this.describeSpan(room) ?? null } : {}),
+        })) ?? [],
       workers: this.pool.slots.map((slot) => ({
         index: slot.index,
         pid: slot.worker?.pid ?? null,
@@ -212,6 +224,17 @@ export class ClusterNode extends EventEmitter<NodeEvents> implements RoomHost {
     const holder = claimedFor ?? (await this.placeRoom(name, { nodeId: this.id })).node.id;
     if (holder !== this.id) throw new LkcError('ALREADY_EXISTS', `room ${name} is hosted on node ${holder}`);
     return this.rooms.open(name, options);
+  }
+
+  /** Opens a leg of the spanning room `name` (home: node `home`) here. Refused while draining. */
+  async hostLeg(name: string, home: string): Promise<Room> {
+    const open = this.rooms.get(name);
+    if (open) return open;
+    if (this.state !== 'serving')
+      throw new LkcError('UNAVAILABLE', `node ${this.id} is ${this.state}: it takes no new rooms`);
+    if (!this.openLeg)
+      throw new LkcError('FAILED_PRECONDITION', `rooms do not span nodes here (room.span is off)`);
+    return this.openLeg(name, home);
   }
 
   /**

@@ -14,6 +14,8 @@ export interface DeadNodeWatchDeps {
   active: () => boolean;
   /** Ends the bridged sessions shared with `peer`; returns how many. */
   closePeer: (peer: string, reason: string) => number;
+  /** Told of every other node swept (spanning rooms drop their pipes to it, a leg may become a home). */
+  onSwept?: (event: ClusterEvent) => void;
   metrics: Pick<NodeMetrics, 'redisErrors'>;
   log: Logger;
 }
@@ -112,5 +114,6 @@ export class DeadNodeWatcher {
       { deadNode: event.node, by: event.by, why, rooms: event.rooms.length, closedSessions: closed },
       'a node was swept as dead',
     );
+    this.deps.onSwept?.(event);
   }
 }

@@ -16,6 +16,15 @@ export interface HeldRooms {
   writeRecord(room: Room): Promise<void>;
 }
 
+/**
+ * What re-asserting adds for rooms that span nodes: a leg is recorded again (or closed, when this node was swept
+ * and its participants must rejoin), and a room's participants of this node are counted in again.
+ */
+export interface SpanReassert {
+  /** Resolves false when the room was given up here. */
+  reassert(room: Room, leaseLost: boolean): Promise<boolean>;
+}
+
 export interface NodeLeaseOptions {
   nodeId: string;
   router: Pick<ClusterRouter, 'registerNode' | 'heartbeat' | 'unregisterNode' | 'assertRoom'>;
@@ -24,6 +33,8 @@ export interface NodeLeaseOptions {
   record: () => NodeRecord;
   sample: () => Promise<NodeStats>;
   rooms: HeldRooms;
+  /** Present when rooms may span nodes. */
+  span?: SpanReassert;
   /** True once the node is shutting down: reports stop renewing the lease. */
   stopping: () => boolean;
   metrics: Pick<NodeMetrics, 'redisErrors' | 'leaseMargin'>;
@@ -38,6 +49,8 @@ export function slowRoundTrip(roundTripMs: number, leaseTtlSeconds: number): str
   if (roundTripMs <= leaseTtlSeconds * 1000 * SLOW_ROUND_TRIP_SHARE) return undefined;
   return `redis round trip ${Math.round(roundTripMs)} ms is over a quarter of lease_ttl ${leaseTtlSeconds} s: the round trip approaches the lease, and a few slow reports in a row lose it (raise node_stats.lease_ttl, or bring Redis closer)`;
 }
+
+const LEASE_EXPIRED = 'lease had expired';
 
 function emptyStats(): NodeStats {
   return {
@@ -200,8 +213,7 @@ export class NodeLease {
       this.reassertPending = true;
       throw err;
     }
-    if (!held || this.reassertPending)
-      await this.recover(held ? 'the store was unreachable' : 'lease had expired');
+    if (!held || this.reassertPending) await this.recover(held ? 'the store was unreachable' : LEASE_EXPIRED);
     else this.confirmedAt = Date.now();
   }
 
@@ -252,7 +264,8 @@ export class NodeLease {
     this.confirmedAt = Date.now();
     this.recoveredAt = Date.now();
     this.reassertPending = false;
-    const kept = await Promise.all(rooms.list().map((room) => this.reassert(room)));
+    const leaseLost = why === LEASE_EXPIRED;
+    const kept = await Promise.all(rooms.list().map((room) => this.reassert(room, leaseLost)));
     log.info({ rooms: rooms.size, givenUp: kept.filter((k) => !k).length }, 'registered again');
   }
 
@@ -261,11 +274,12 @@ export class NodeLease {
    * the record of a room another node took meanwhile is left alone. A failed step leaves `reassertPending`, and
    * the next report tries again. False when the room was given up.
    */
-  private async reassert(room: Room): Promise<boolean> {
-    const { router, rooms, metrics, log, nodeId } = this.options;
-    let operation = 'assert_room';
+  private async reassert(room: Room, leaseLost: boolean): Promise<boolean> {
+    const { router, rooms, metrics, log, nodeId, span } = this.options;
+    let operation = room.role === 'leg' ? 'assert_leg' : 'assert_room';
     let holder: string | undefined;
     try {
+      if (room.role === 'leg') return (await span?.reassert(room, leaseLost)) ?? true;
       holder = await router.assertRoom(room.name, nodeId);
       if (holder !== nodeId) {
         await rooms.closeRoom(room, `room was taken by node ${holder} while this node was cut off`, {
@@ -274,6 +288,8 @@ export class NodeLease {
       } else {
         operation = 'put_room';
         await rooms.writeRecord(room);
+        operation = 'assert_members';
+        await span?.reassert(room, leaseLost);
       }
     } catch (err) {
       this.reassertPending = true;
@@ -281,7 +297,9 @@ export class NodeLease {
       const what =
         operation === 'put_room'
           ? 'could not write the record of a re-asserted room'
-          : 'could not re-assert a room';
+          : operation === 'assert_room'
+            ? 'could not re-assert a room'
+            : `could not re-assert a spanning room (${operation})`;
       log.warn({ room: room.name, err: (err as Error).message }, what);
     }
     return holder === undefined || holder === nodeId;

@@ -33,7 +33,9 @@ export async function acceptRelayedSession(
   let room = host.rooms.get(open.room);
   if (!room || room.closed) {
     try {
-      room = await host.hostRoom(open.room, {}, open.claimed_for);
+      room = open.leg_of
+        ? await host.hostLeg(open.room, open.leg_of)
+        : await host.hostRoom(open.room, {}, open.claimed_for);
     } catch (err) {
       const message = isLkcError(err) ? err.message : String(err);
       logger.info({ room: open.room, from: open.from, err: message }, 'refused a relayed session');

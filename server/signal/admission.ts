@@ -1,14 +1,19 @@
 import type { IncomingMessage } from 'node:http';
 import { bearerToken, type TokenClaims, verifyToken } from '../../src/auth/token.js';
 import { errorWire, isLkcError, LkcError } from '../../src/errors.js';
+import type { NodeView } from '../../src/records.js';
+import type { LegDecision } from '../../src/routing/legs.js';
 import type { Room } from '../media/room.js';
 import { claimedFor, type RoomHost } from '../media/room-host.js';
 
 /** Where an admitted session runs: on a room of this node, or relayed to the node that hosts the room. */
 export type SessionTarget =
   | { local: true; room: Room }
-  /** `claimedFor`: set when the placement mapped the room to that node just now. */
-  | { local: false; nodeId: string; claimedFor?: string };
+  /**
+   * `claimedFor`: set when the placement mapped the room to that node just now. `legOf`: set when that node is to
+   * serve the session on a leg of the spanning room whose home is this node id.
+   */
+  | { local: false; nodeId: string; claimedFor?: string; legOf?: string };
 
 export interface Admission {
   claims: TokenClaims;
@@ -52,6 +57,14 @@ export interface AdmissionRules {
   autoCreate: boolean;
   /** The node a room is mapped to, if any. */
   roomNode(room: string): Promise<string | undefined>;
+  /**
+   * Present when rooms may span nodes: where a participant joins a room whose home is `home` (the home, or a leg
+   * of the room that the call may open), and whether this node, holding the room already, is too full for it.
+   */
+  legs?: {
+    choose(room: string, home: NodeView): Promise<LegDecision>;
+    full(): boolean;
+  };
 }
 
 /**
@@ -60,7 +73,7 @@ export interface AdmissionRules {
  */
 export async function route(host: RoomHost, rules: AdmissionRules, room: string): Promise<SessionTarget> {
   const open = host.rooms.get(room);
-  if (open && !open.closed) return { local: true, room: open };
+  if (open && !open.closed && !rules.legs?.full()) return { local: true, room: open };
   if (!rules.autoCreate && !(await rules.roomNode(room))) {
     throw new LkcError(
       'ROOM_NOT_FOUND',
@@ -68,8 +81,18 @@ export async function route(host: RoomHost, rules: AdmissionRules, room: string)
     );
   }
   const placement = await host.placeRoom(room, { originRegion: host.region || undefined });
-  if (placement.node.id !== host.id)
-    return { local: false, nodeId: placement.node.id, claimedFor: claimedFor(placement) };
+  const home = placement.node;
+  if (rules.legs) {
+    // The room is open (or now claimed) on its home; a participant may belong on a leg of it instead.
+    if (placement.claimed && home.id === host.id) await host.hostRoom(room, {}, home.id);
+    const decision = await rules.legs.choose(room, home);
+    if (decision.leg) {
+      if (decision.nodeId === host.id) return { local: true, room: await host.hostLeg(room, home.id) };
+      return { local: false, nodeId: decision.nodeId, legOf: home.id };
+    }
+    if (open && !open.closed && home.id === host.id) return { local: true, room: open };
+  }
+  if (home.id !== host.id) return { local: false, nodeId: home.id, claimedFor: claimedFor(placement) };
   return { local: true, room: await host.hostRoom(room, {}, claimedFor(placement)) };
 }
 

@@ -193,7 +193,7 @@ export class DataChannels {
     if (this.closed || this.participant.closed)
       throw new SignalRequestError('unavailable', `participant ${this.participant.identity} has left`);
     if (!this.direct) {
-      const made = this.room.router.createDirectTransport();
+      const made = this.room.routerOf(this.participant).createDirectTransport();
       // A failed creation is not remembered: the next request tries again.
       made.catch(() => {
         if (this.direct === made) this.direct = undefined;

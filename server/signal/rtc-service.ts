@@ -77,7 +77,14 @@ export function addSignalling({ http, host, rules, relay, logger }: SignallingDe
       else new SignalSession(transport, context);
       return;
     }
-    const open = { room, identity, claims, claimed_for: target.claimedFor, ...(livekit ? { livekit } : {}) };
+    const open = {
+      room,
+      identity,
+      claims,
+      claimed_for: target.claimedFor,
+      ...(target.legOf ? { leg_of: target.legOf } : {}),
+      ...(livekit ? { livekit } : {}),
+    };
     bridge(transport, relay.open(target.nodeId, open));
   };
 

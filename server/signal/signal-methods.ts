@@ -56,6 +56,7 @@ const join: Handler<'join'> = async (session, data) => {
     throw new SignalRequestError('already_joined', 'this session has joined already');
   const { room, host, claims } = session.ctx;
   if (room.closed) throw new SignalRequestError('unavailable', `room ${room.name} is closed`);
+  await room.admit(session.identity);
   // The newest session of an identity wins, as in LiveKit: the older one is told why it ends.
   const older = session.hub.sessions.get(session.identity);
   if (older && older !== session)
@@ -153,7 +154,9 @@ const consume: Handler<'consume'> = async (session, data) => {
   for (const p of session.room.participants.values()) if (p.producers.has(data.producerId)) owner = p;
   if (!owner) throw new SignalRequestError('not_found', `producer ${data.producerId} is not in the room`);
   const rtpCapabilities = data.rtpCapabilities as unknown as types.RtpCapabilities;
-  if (!session.room.router.canConsume({ producerId: data.producerId, rtpCapabilities })) {
+  const router = session.room.routerOf(participant);
+  await session.room.bringTo(data.producerId, router);
+  if (!router.canConsume({ producerId: data.producerId, rtpCapabilities })) {
     throw new SignalRequestError(
       'invalid_data',
       `your rtpCapabilities cannot receive producer ${data.producerId}`,

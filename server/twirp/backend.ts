@@ -28,6 +28,8 @@ export interface ParticipantView {
   permission: ParticipantPermission;
   /** Rises with every change its room tells of. */
   version: number;
+  /** Set when it is a copy of a participant of another room (ForwardParticipant): that room. */
+  forwarded_from?: string;
 }
 
 /** What UpdateParticipant changes; an absent field is left as it is. */
@@ -85,6 +87,6 @@ export interface RoomServiceBackend {
   sendData(room: string, data: RoomApiData): Promise<void>;
   /** Sends the participant to `destination`, a room on any node (opened when the client rejoins there). */
   moveParticipant(room: string, identity: string, destination: string): Promise<void>;
-  /** ForwardParticipant: checks the room and participant, then refuses (no node forwards tracks across rooms). */
+  /** ForwardParticipant: the participant appears in the destination room too, with its tracks, until it leaves. */
   forwardParticipant(room: string, identity: string, destination: string): Promise<void>;
 }

@@ -159,12 +159,8 @@ export class ClusterRoomBackend implements RoomServiceBackend {
     return this.call(node, 'move_participant', { room, identity, destination: target });
   }
 
-  async forwardParticipant(room: string, identity: string, _destination: string): Promise<void> {
-    await this.call(await this.roomNode(room), 'get_participant', { room, identity });
-    throw new LkcError(
-      'UNIMPLEMENTED',
-      'ForwardParticipant is not supported by lk-cluster: no node forwards a participant’s tracks into another room (MoveParticipant moves it)',
-    );
+  async forwardParticipant(room: string, identity: string, destination: string): Promise<void> {
+    await this.call(await this.roomNode(room), 'forward_participant', { room, identity, destination });
   }
 
   /** The live node hosting `room`; ROOM_NOT_FOUND when it is on none. */

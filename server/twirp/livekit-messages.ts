@@ -2,6 +2,7 @@ import {
   DataPacket,
   DataPacket_Kind,
   ParticipantInfo,
+  ParticipantInfo_KindDetail,
   ParticipantInfo_State,
   ParticipantPermission,
   Room,
@@ -62,6 +63,7 @@ export function participantMessage(view: ParticipantView): ParticipantInfo {
     tracks: view.tracks.map(trackMessage),
     attributes: { ...view.attributes },
     version: view.version,
+    kindDetails: view.forwarded_from ? [ParticipantInfo_KindDetail.FORWARDED] : [],
     permission: new ParticipantPermission({
       canPublish: view.permission.canPublish,
       canSubscribe: view.permission.canSubscribe,

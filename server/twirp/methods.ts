@@ -3,6 +3,7 @@ import {
   DeleteRoomRequest,
   DeleteRoomResponse,
   ForwardParticipantRequest,
+  ForwardParticipantResponse,
   ListParticipantsRequest,
   ListParticipantsResponse,
   ListRoomsRequest,
@@ -286,7 +287,7 @@ export const ROOM_SERVICE_METHODS: Record<string, MethodSpec<unknown>> = {
     async call(backend, req) {
       moveChecks(req);
       await backend.forwardParticipant(req.room, req.identity, req.destinationRoom);
-      throw new TwirpError('unimplemented', 'ForwardParticipant is not supported');
+      return { message: new ForwardParticipantResponse() };
     },
   }),
 };

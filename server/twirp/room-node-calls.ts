@@ -48,6 +48,13 @@ export interface RoomNodeCalls {
     identity: string;
     destination: RoomMove['room'];
   }) => Promise<void>;
+  /** ForwardParticipant: runs on the node the participant is connected to. */
+  forward_participant: (params: { room: string; identity: string; destination: string }) => Promise<void>;
+}
+
+/** Forwards a participant connected here into another room (LiveKit's ForwardParticipant). */
+export interface ParticipantForwarder {
+  start(source: Room, participant: Participant, destination: string): Promise<void>;
 }
 
 export type RoomNodeCall = keyof RoomNodeCalls;
@@ -64,7 +71,9 @@ function trackView(producer: types.Producer): TrackView {
   };
 }
 
-function participantView(participant: Participant, region: string): ParticipantView {
+function participantView(participant: Participant, localRegion: string): ParticipantView {
+  // A participant of another node of a spanning room is in that node's region.
+  const region = participant.origin?.region ?? localRegion;
   return {
     sid: participant.sid,
     identity: participant.identity,
@@ -77,6 +86,7 @@ function participantView(participant: Participant, region: string): ParticipantV
     attributes: { ...participant.attributes },
     permission: { ...participant.permission },
     version: participant.version,
+    ...(participant.forwarded ? { forwarded_from: participant.forwarded.room } : {}),
   };
 }
 
@@ -113,12 +123,27 @@ function signingKey(keys: Record<string, string>): { apiKey: string; apiSecret: 
   return { apiKey: entry[0], apiSecret: entry[1] };
 }
 
-/** The Room API calls as this node runs them on the rooms it hosts. */
+/** Runs a call on another node: the node a participant of a spanning room is connected to. */
+export type ForwardCall = <C extends RoomNodeCall>(
+  nodeId: string,
+  call: C,
+  params: Parameters<RoomNodeCalls[C]>[0],
+) => Promise<Awaited<ReturnType<RoomNodeCalls[C]>>>;
+
+/**
+ * The Room API calls as this node runs them on the rooms it hosts. A call about a participant connected to another
+ * node of a spanning room (its session, its media) runs on that node: `forward` takes it there.
+ */
 export function roomNodeCalls(
   host: RoomHost,
   records: { putRoom(record: RoomRecord): Promise<void> },
   keys: Record<string, string> = {},
+  forward?: ForwardCall,
+  forwarder?: ParticipantForwarder,
 ): RoomNodeCalls {
+  /** The node `participant` is connected to when that is another node, which runs calls about it. */
+  const elsewhere = (participant: Participant): string | undefined =>
+    forward && participant.origin ? participant.origin.node : undefined;
   return {
     async create(params) {
       const room = await host.hostRoom(
@@ -134,7 +159,7 @@ export function roomNodeCalls(
     },
 
     async delete({ room }) {
-      await host.rooms.closeRoom(openRoom(host, room), 'deleted through the room API');
+      await host.rooms.closeRoom(openRoom(host, room), 'deleted through the room API', { ended: true });
     },
 
     async list_participants({ room }) {
@@ -147,7 +172,8 @@ export function roomNodeCalls(
 
     async remove_participant({ room, identity }) {
       const open = openRoom(host, room);
-      participantOf(open, identity);
+      const node = elsewhere(participantOf(open, identity));
+      if (node) return forward!(node, 'remove_participant', { room, identity });
       open.removeParticipant(identity, 'removed through the room API', 'removed');
     },
 
@@ -162,18 +188,27 @@ export function roomNodeCalls(
 
     async mute_track({ room, identity, track_sid, muted }) {
       const open = openRoom(host, room);
-      return trackView(await open.setTrackMuted(participantOf(open, identity), track_sid, muted));
+      const participant = participantOf(open, identity);
+      const node = elsewhere(participant);
+      if (node) return forward!(node, 'mute_track', { room, identity, track_sid, muted });
+      return trackView(await open.setTrackMuted(participant, track_sid, muted));
     },
 
-    async update_participant({ room, identity, name, metadata, attributes, permission }) {
+    async update_participant(params) {
+      const { room, identity, name, metadata, attributes, permission } = params;
       const open = openRoom(host, room);
       const participant = participantOf(open, identity);
+      const node = elsewhere(participant);
+      if (node) return forward!(node, 'update_participant', params);
       open.updateParticipant(participant, { name, metadata, attributes, permission });
       return participantView(participant, host.region);
     },
 
-    async update_subscriptions({ room, identity, track_sids, subscribe }) {
+    async update_subscriptions(params) {
+      const { room, identity, track_sids, subscribe } = params;
       const participant = participantOf(openRoom(host, room), identity);
+      const node = elsewhere(participant);
+      if (node) return forward!(node, 'update_subscriptions', params);
       await controlOf(participant, 'its client chooses its own subscriptions').updateSubscriptions(
         track_sids,
         subscribe,
@@ -193,8 +228,24 @@ export function roomNodeCalls(
       open.sendData({ destinations: [...destinations], reliable, packet: Buffer.from(packet_b64, 'base64') });
     },
 
+    async forward_participant({ room, identity, destination }) {
+      const open = openRoom(host, room);
+      const participant = participantOf(open, identity);
+      const node = elsewhere(participant);
+      if (node) return forward!(node, 'forward_participant', { room, identity, destination });
+      if (participant.forwarded)
+        throw new LkcError(
+          'FAILED_PRECONDITION',
+          `participant ${identity} is forwarded from room ${participant.forwarded.room}: forward it from there`,
+        );
+      if (!forwarder) throw new LkcError('UNIMPLEMENTED', 'this node forwards no participant');
+      await forwarder.start(open, participant, destination);
+    },
+
     async move_participant({ room, identity, destination }) {
       const participant = participantOf(openRoom(host, room), identity);
+      const node = elsewhere(participant);
+      if (node) return forward!(node, 'move_participant', { room, identity, destination });
       const control = controlOf(participant, 'its client cannot follow a move');
       const { permission } = participant;
       const token = await createToken({

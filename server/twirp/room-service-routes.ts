@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { RoomHost } from '../media/room-host.js';
 import { RoomCallClient, serveRoomCalls } from './bus-calls.js';
 import { ClusterRoomBackend } from './cluster-backend.js';
-import { roomNodeCalls } from './room-node-calls.js';
+import { type ParticipantForwarder, roomNodeCalls } from './room-node-calls.js';
 import { RoomServiceServer, TWIRP_PREFIX } from './room-service-server.js';
 
 // Twirp answers every verb under its prefix (all but POST with bad_route), so each one is routed here.
@@ -22,6 +22,8 @@ export interface RoomServiceDeps {
   bus: NodeBus;
   keys: Record<string, string>;
   logger: Logger;
+  /** ForwardParticipant's forwards from this node. */
+  forwarder?: ParticipantForwarder;
 }
 
 export function addRoomServiceRoutes({
@@ -31,11 +33,18 @@ export function addRoomServiceRoutes({
   bus,
   keys,
   logger,
+  forwarder,
 }: RoomServiceDeps): RoomCallClient {
   const log = logger.child({ component: 'room-api' });
-  const local = roomNodeCalls(host, router, keys);
-  serveRoomCalls(bus, local, log);
   const remote = new RoomCallClient(bus);
+  const local = roomNodeCalls(
+    host,
+    router,
+    keys,
+    (node, call, params) => remote.call(node, call, params),
+    forwarder,
+  );
+  serveRoomCalls(bus, local, log);
   const server = new RoomServiceServer({
     backend: new ClusterRoomBackend(host, router, local, remote, log),
     keys,

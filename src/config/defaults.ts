@@ -18,8 +18,14 @@ export function defaultConfig(): Config {
       cpu_load_limit: 0.9,
       regions: [],
     },
-    limit: { num_tracks: 0, bytes_per_sec: 0, max_rooms: 0 },
-    room: { empty_timeout: 300, max_participants: 0, auto_create: true },
+    limit: {
+      num_tracks: 0,
+      bytes_per_sec: 0,
+      max_rooms: 0,
+      max_participants_per_node: 0,
+      participants_per_router: 0,
+    },
+    room: { empty_timeout: 300, max_participants: 0, auto_create: true, span: 'off' },
     rtc: { udp_port_range_start: 50000, udp_port_range_end: 60000, node_ip: '', num_workers: 0 },
     // A report every 0.5 s and a lease of five reports: a node killed with -9 is swept, its rooms free, within
     // lease_ttl + lease_ttl/10 (2.75 s) of its last report, while a live node survives a 2 s pause or three

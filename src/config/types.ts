@@ -49,7 +49,14 @@ export interface LimitConfig {
   bytes_per_sec: number;
   /** 0 = no limit. */
   max_rooms: number;
+  /** Participants over all the node's rooms; 0 = no limit. */
+  max_participants_per_node: number;
+  /** Participants one mediasoup router of a room takes before the room grows a router on another worker. */
+  participants_per_router: number;
 }
+
+/** Whether a room may span nodes: never, across regions, or across regions and loaded nodes. */
+export type RoomSpan = 'off' | 'region' | 'load';
 
 export interface RoomConfig {
   /** Seconds an empty room lives before it is closed. */
@@ -57,6 +64,7 @@ export interface RoomConfig {
   /** 0 = no limit. */
   max_participants: number;
   auto_create: boolean;
+  span: RoomSpan;
 }
 
 export interface RtcConfig {

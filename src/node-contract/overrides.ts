@@ -1,4 +1,4 @@
-import type { Config, NodeSelectorConfig, RtcConfig } from '../config/types.js';
+import type { Config, NodeSelectorConfig, RoomSpan, RtcConfig } from '../config/types.js';
 import { LkcError } from '../errors.js';
 
 /**
@@ -14,6 +14,8 @@ export interface NodeOverrides {
   rtc?: Partial<Pick<RtcConfig, 'udp_port_range_start' | 'udp_port_range_end' | 'num_workers'>>;
   node_selector?: Partial<NodeSelectorConfig>;
   redis_key_prefix?: string;
+  /** room.span of every node (`start --span`). */
+  room_span?: RoomSpan;
 }
 
 /** Lays the overrides in `json` (the value of LKC_NODE_OVERRIDES) over `config`. */
@@ -30,6 +32,7 @@ export function applyNodeOverrides(config: Config, json: string | undefined): Co
     rtc: { ...config.rtc, ...(overrides.rtc ?? {}) },
     node_selector: { ...config.node_selector, ...(overrides.node_selector ?? {}) },
   };
+  if (overrides.room_span) next.room = { ...next.room, span: overrides.room_span };
   if (overrides.redis_key_prefix && next.redis)
     next.redis = { ...next.redis, key_prefix: overrides.redis_key_prefix };
   return next;

@@ -102,7 +102,7 @@ export class RelayEndpoint {
   /** Signal side: opens a session in `room` on room node `peer` for a client whose token has been verified. */
   open(
     peer: string,
-    info: { room: string; identity: string; claims: TokenClaims; claimed_for?: string },
+    info: Pick<OpenMessage, 'room' | 'identity' | 'claims' | 'claimed_for' | 'leg_of' | 'livekit'>,
   ): RelaySession {
     const session = this.track(crypto.randomUUID(), peer, 'signal', info.room, info.identity, info.claims);
     this.publish(peer, {

@@ -22,6 +22,11 @@ export interface OpenMessage {
    * without claiming it again. Absent when the room was already mapped there (it may have closed since: claim).
    */
   claimed_for?: string;
+  /**
+   * Set when the receiver is to serve the session on a leg of a spanning room whose home is this node id (the
+   * signal node claimed the leg); absent: the receiver is the room's home.
+   */
+  leg_of?: string;
   /** Set when the client is one of LiveKit's SDKs: its connection options; absent for our own protocol. */
   livekit?: {
     autoSubscribe: boolean;
@@ -98,6 +103,7 @@ export function decodeRelayMessage(raw: unknown): RelayMessage | undefined {
         typeof m.claims === 'object' &&
         m.claims !== null &&
         (m.claimed_for === undefined || isString(m.claimed_for)) &&
+        (m.leg_of === undefined || isString(m.leg_of)) &&
         (m.livekit === undefined || (typeof m.livekit === 'object' && m.livekit !== null))
         ? (m as unknown as OpenMessage)
         : undefined;

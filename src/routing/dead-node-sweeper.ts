@@ -118,7 +118,14 @@ export function parseClusterEvent(raw: string): ClusterEvent | undefined {
   // Lua's cjson writes an empty list as {}.
   const rooms = Array.isArray(event.rooms) ? event.rooms.filter((r) => typeof r === 'string') : [];
   const why = typeof event.why === 'string' && event.why ? { why: event.why } : {};
-  return { type: 'node.swept', node: event.node, rooms, by: event.by, ...why };
+  // Pairs of room and new home, flat: Lua's cjson has no objects with arbitrary keys in a stable order.
+  const flat = Array.isArray(event.promoted) ? event.promoted : [];
+  const promoted: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const [room, home] = [flat[i], flat[i + 1]];
+    if (typeof room === 'string' && typeof home === 'string') promoted[room] = home;
+  }
+  return { type: 'node.swept', node: event.node, rooms, promoted, by: event.by, ...why };
 }
 
 /**

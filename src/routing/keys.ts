@@ -38,6 +38,14 @@ export interface RoutingKeys {
   swept: string;
   /** pub/sub channel every node listens on: cluster-wide events (a dead node swept) */
   events: string;
+  /** hash: node id -> JSON leg record, the legs of a spanning room beside its home node */
+  legs(room: string): string;
+  /** set: the rooms the node holds a leg of */
+  nodeLegs(nodeId: string): string;
+  /** hash: identity -> node id, the participants of a spanning room and the node each is connected to */
+  members(room: string): string;
+  /** set: the rooms that have legs now */
+  spanRooms: string;
 }
 
 /** Key names under `prefix`; the Lua scripts build the per-node names the same way from the prefix. */
@@ -61,6 +69,10 @@ export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
     sweepLock: `${prefix}sweep_lock`,
     swept: `${prefix}swept`,
     events: `${prefix}events`,
+    legs: (room) => `${prefix}legs:${room}`,
+    nodeLegs: (id) => `${prefix}node_legs:${id}`,
+    members: (room) => `${prefix}members:${room}`,
+    spanRooms: `${prefix}span_rooms`,
   };
 }
 

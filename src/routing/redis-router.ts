@@ -19,6 +19,7 @@ import {
   redisConnectionError,
   waitUntilReady,
 } from './redis-connect.js';
+import { RedisSpanStore } from './redis-span-store.js';
 import { RoutingScripts } from './scripts.js';
 import type {
   BusHandler,
@@ -66,6 +67,7 @@ const collator = new Intl.Collator();
 export class RedisRouter implements Router {
   readonly kind = 'redis' as const;
   readonly keys: RoutingKeys;
+  readonly span: RedisSpanStore;
   private readonly scripts: RoutingScripts;
   private readonly view: ClusterView;
   private readonly where: string;
@@ -100,6 +102,17 @@ export class RedisRouter implements Router {
     this.keys = routingKeys(config.redis?.key_prefix);
     this.where = config.redis ? describeRedis(config.redis) : 'redis';
     this.scripts = new RoutingScripts(client);
+    this.span = new RedisSpanStore(
+      client,
+      this.keys,
+      this.scripts,
+      (operation, promise) => this.guard(operation, promise),
+      async () => {
+        this.startRefreshing();
+        await this.guard(undefined, this.view.ensureFresh(this.maxViewAgeMs));
+        return this.view.preparedNodes();
+      },
+    );
     this.leaseTtlMs = Math.max(1, Math.round(config.node_stats.lease_ttl * 1000));
     // The sweeper's grace after an outage (server/node/lease.ts, maySweep): one lease and one report.
     this.outageGraceMs = this.leaseTtlMs + Math.round(config.node_stats.update_interval * 1000);

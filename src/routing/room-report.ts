@@ -1,5 +1,5 @@
 import { LkcError } from '../errors.js';
-import type { NodeState, RoomRecord } from '../records.js';
+import type { LegRecord, NodeState, RoomRecord } from '../records.js';
 import type { ClusterReader, NodeLiveness } from './types.js';
 
 /** A room as `room list` and `room show` report it: where it is mapped, and its record when a node wrote one. */
@@ -12,16 +12,28 @@ export interface RoomListing {
   node_state: NodeState | null;
   /** The room record, once a node has opened the room. */
   record: RoomRecord | null;
+  /** The legs of a room that spans nodes (room.span), beside its home; empty for a room on one node. */
+  legs: LegListing[];
+}
+
+/** A leg of a spanning room and whether its node lives. */
+export interface LegListing extends LegRecord {
+  node_alive: boolean;
+  node_state: NodeState | null;
+}
+
+function legListing(leg: LegRecord, byNode: Map<string, NodeLiveness>): LegListing {
+  const node = byNode.get(leg.node_id);
+  return { ...leg, node_alive: node?.alive ?? false, node_state: node?.state ?? null };
 }
 
 /** Every room that is mapped to a node or has a record, by name. */
 export async function listRoomReport(router: ClusterReader): Promise<RoomListing[]> {
-  const [mapping, records, byNode] = await Promise.all([
+  const [mapping, records, byNode, legs] = await Promise.all([
     router.listRoomNodes(),
     router.listRooms(),
-    router.listNodeStates
-      ? router.listNodeStates()
-      : router.listNodes().then((nodes) => new Map<string, NodeLiveness>(nodes.map((n) => [n.id, n]))),
+    nodeStates(router),
+    router.span ? router.span.listAllLegs() : new Map<string, LegRecord[]>(),
   ]);
   const byName = new Map(records.map((r) => [r.name, r]));
   const names = [...new Set([...mapping.keys(), ...byName.keys()])].sort();
@@ -34,13 +46,24 @@ export async function listRoomReport(router: ClusterReader): Promise<RoomListing
       node_alive: node?.alive ?? false,
       node_state: node?.state ?? null,
       record: byName.get(name) ?? null,
+      legs: (legs.get(name) ?? []).map((leg) => legListing(leg, byNode)),
     };
   });
 }
 
+function nodeStates(router: ClusterReader): Promise<Map<string, NodeLiveness>> {
+  return router.listNodeStates
+    ? router.listNodeStates()
+    : router.listNodes().then((nodes) => new Map<string, NodeLiveness>(nodes.map((n) => [n.id, n])));
+}
+
 /** One room: its node and record; ROOM_NOT_FOUND when neither exists. */
 export async function showRoom(router: ClusterReader, name: string): Promise<RoomListing> {
-  const [nodeId, record] = await Promise.all([router.getRoomNode(name), router.getRoom(name)]);
+  const [nodeId, record, legs] = await Promise.all([
+    router.getRoomNode(name),
+    router.getRoom(name),
+    router.span ? router.span.listLegs(name) : [],
+  ]);
   if (!nodeId && !record) {
     throw new LkcError(
       'ROOM_NOT_FOUND',
@@ -48,13 +71,21 @@ export async function showRoom(router: ClusterReader, name: string): Promise<Roo
     );
   }
   const node = nodeId ? await router.getNode(nodeId) : undefined;
+  const byNode = legs.length > 0 ? await nodeStates(router) : new Map<string, NodeLiveness>();
   return {
     name,
     node_id: nodeId ?? null,
     node_alive: node?.alive ?? false,
     node_state: node?.state ?? null,
     record: record ?? null,
+    legs: legs.map((leg) => legListing(leg, byNode)),
   };
+}
+
+/** How a leg reads in a table: "node-b (eu-central-1)", "node-b (eu-central-1, dead)". */
+export function legText(leg: LegListing): string {
+  const state = !leg.node_alive ? ', dead' : leg.node_state !== 'serving' ? `, ${leg.node_state}` : '';
+  return `${leg.node_id} (${leg.region}${state})`;
 }
 
 /** How a room's node reads in a table: "node-a", "node-a (dead)", "node-a (draining)". */

@@ -6,7 +6,7 @@ import type { RedisClient } from './redis-connect.js';
  * A Lua library in lua/lib/ (its name without `.lua`). Redis scripts cannot call one another, so a script that
  * uses a library gets its text prepended: the script stays one EVAL/EVALSHA text that works on any Redis.
  */
-type LuaLibrary = 'remove-node';
+type LuaLibrary = 'span' | 'remove-node';
 
 interface ScriptSpec {
   file: string;
@@ -19,16 +19,22 @@ interface ScriptSpec {
 /** The Lua scripts of the Redis router. */
 const SCRIPTS = {
   heartbeat: { file: 'heartbeat.lua', keys: 5 },
-  unregister: { file: 'unregister.lua', keys: 10, uses: ['remove-node'] },
+  unregister: { file: 'unregister.lua', keys: 10, uses: ['span', 'remove-node'] },
   claim: { file: 'claim.lua', keys: 5 },
-  release: { file: 'release.lua', keys: 1 },
+  release: { file: 'release.lua', keys: 1, uses: ['span'] },
   assert: { file: 'assert.lua', keys: 1 },
   deleteRoom: { file: 'delete-room.lua', keys: 2 },
   changes: { file: 'changes.lua', keys: 8 },
-  sweep: { file: 'sweep.lua', keys: 12, uses: ['remove-node'] },
+  sweep: { file: 'sweep.lua', keys: 12, uses: ['span', 'remove-node'] },
   unlock: { file: 'unlock.lua', keys: 1 },
   publish: { file: 'publish.lua', keys: 1 },
-  forget: { file: 'forget.lua', keys: 10, uses: ['remove-node'] },
+  forget: { file: 'forget.lua', keys: 10, uses: ['span', 'remove-node'] },
+  claimLeg: { file: 'claim-leg.lua', keys: 3, uses: ['span'] },
+  releaseLeg: { file: 'release-leg.lua', keys: 1, uses: ['span'] },
+  assertLeg: { file: 'assert-leg.lua', keys: 2, uses: ['span'] },
+  handOver: { file: 'hand-over.lua', keys: 2, uses: ['span'] },
+  joinMember: { file: 'join-member.lua', keys: 1 },
+  leaveMember: { file: 'leave-member.lua', keys: 1 },
 } as const satisfies Record<string, ScriptSpec>;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,5 +1,6 @@
 import type { NodeRecord, NodeState, NodeView, RoomRecord } from '../records.js';
 import type { PlacementExplanation } from '../selector/explanation.js';
+import type { RoomSpanStore } from './span-store.js';
 
 export interface PlaceOptions {
   /** Region the request came in through; defaults to the router's own region. */
@@ -45,6 +46,8 @@ export interface NodeSweptEvent {
   node: string;
   /** The rooms whose mappings were cleared: they can be placed again at once. */
   rooms: string[];
+  /** Spanning rooms it was the home of that one of their legs took over: room -> new home node. */
+  promoted: Record<string, string>;
   /** The node that swept it, or who forgot it (`supervisor`, `cli`). */
   by: string;
   /** Why it was removed, when not because its lease expired (e.g. `its process exited`). */
@@ -103,6 +106,8 @@ export interface ForgetOptions {
  */
 export interface Router {
   readonly kind: 'local' | 'redis';
+  /** The legs of rooms that span nodes; absent where rooms cannot span (a single node in memory). */
+  readonly span?: RoomSpanStore;
 
   /** Writes the node record and takes its lease. */
   registerNode(node: NodeRecord): Promise<void>;
@@ -179,6 +184,7 @@ export type ClusterReader = Pick<
   | 'getRoomNode'
   | 'getRoom'
   | 'placeRoom'
+  | 'span'
 > & {
   /** Every node's state and liveness without its record; a reader without it is asked for listNodes. */
   listNodeStates?(): Promise<Map<string, NodeLiveness>>;

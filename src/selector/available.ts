@@ -8,7 +8,8 @@ export type ExclusionCode =
   | 'cpu_load'
   | 'max_rooms'
   | 'num_tracks'
-  | 'bytes_per_sec';
+  | 'bytes_per_sec'
+  | 'participants';
 
 export interface Exclusion {
   code: ExclusionCode;
@@ -64,6 +65,13 @@ export function exclusionOf(node: NodeView, loadLimit: LoadLimit | null): Exclus
     const detail =
       recent > 0 ? ` (${node.stats.rooms} rooms + ${recent} placed in the last few seconds)` : '';
     return { code: 'max_rooms', reason: `at max_rooms ${limits.max_rooms}${detail}` };
+  }
+  const perNode = limits?.max_participants_per_node ?? 0;
+  if (perNode > 0 && node.stats.clients >= perNode) {
+    return {
+      code: 'participants',
+      reason: `${node.stats.clients} participants at or over max_participants_per_node ${perNode}`,
+    };
   }
   const tracks = node.stats.tracks_in + node.stats.tracks_out;
   if (limits?.num_tracks > 0 && tracks >= limits.num_tracks) {

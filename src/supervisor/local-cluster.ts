@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DEFAULT_KEY_PREFIX, loadConfig } from '../config/index.js';
-import type { Config, RegionConfig } from '../config/types.js';
+import type { Config, RegionConfig, RoomSpan } from '../config/types.js';
 import { LkcError } from '../errors.js';
 import { builtinRegion } from '../geo/cloud-regions.js';
 import { randomId } from '../ids.js';
@@ -34,6 +34,8 @@ export interface StartClusterOptions {
   regions: string[];
   /** First TCP port to try; default the config's `port`. */
   portBase?: number;
+  /** room.span for every node (`--span`); undefined: the config's. */
+  span?: RoomSpan;
   /** How long each node may take to become ready before `start` gives up (default 60 s). */
   readyTimeoutMs?: number;
   cwd: string;
@@ -108,7 +110,8 @@ export async function startLocalCluster(options: StartClusterOptions): Promise<L
   const configFile = loaded.file ? resolve(options.cwd, loaded.file) : undefined;
   const regions = regionsPerNode(options.nodes, options.regions, config.region);
 
-  const overrides: NodeOverrides = {};
+  const overrides: NodeOverrides = options.span ? { room_span: options.span } : {};
+  if (options.span) config.room.span = options.span;
   const env: NodeJS.ProcessEnv = { ...options.env };
   // The caller's LKC_PORT / LKC_REGION would fight the per-node values; the supervisor sets both.
   delete env.LKC_PORT;

@@ -56,7 +56,12 @@ describe('loadConfig', () => {
         regions: undefined,
       },
     );
-    assert.deepEqual(config.room, { empty_timeout: 300, max_participants: 0, auto_create: true });
+    assert.deepEqual(config.room, {
+      empty_timeout: 300,
+      max_participants: 0,
+      auto_create: true,
+      span: 'off',
+    });
     assert.deepEqual(config.node_stats, { update_interval: 0.5, lease_ttl: 2.5 });
     assert.equal(config.logging.level, 'info');
     assert.equal(config.rtc.num_workers, 0);

@@ -97,7 +97,13 @@ function sweeperSuite(label: string, start: () => Promise<Target>): void {
         'a cached view sees the removal',
       );
       await waitFor(() => events.length === 1, { what: 'the swept event' });
-      assert.deepEqual(events[0], { type: 'node.swept', node: 'dead-1', rooms: ['r1'], by: 'live-1' });
+      assert.deepEqual(events[0], {
+        type: 'node.swept',
+        node: 'dead-1',
+        rooms: ['r1'],
+        promoted: {},
+        by: 'live-1',
+      });
       const again = await router.placeRoom('r1');
       assert.equal(again.claimed, true, 'the dead node’s room can be placed again at once');
       assert.ok(['live-1', 'live-2'].includes(again.node.id));

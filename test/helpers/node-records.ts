@@ -40,7 +40,14 @@ export function nodeRecord(id: string, shape: NodeShape = {}): NodeRecord {
     state: shape.state ?? 'serving',
     started_at: Date.now(),
     stats,
-    limits: { num_tracks: 0, bytes_per_sec: 0, max_rooms: 0, ...shape.limits },
+    limits: {
+      num_tracks: 0,
+      bytes_per_sec: 0,
+      max_rooms: 0,
+      max_participants_per_node: 0,
+      participants_per_router: 0,
+      ...shape.limits,
+    },
     version: '0.1.0',
   };
 }

@@ -17,6 +17,7 @@ export interface AppCluster<Name extends string> {
   /** Each node's config file. */
   configs: Record<Name, string>;
   browser: Browser;
+  redis: TestRedis;
   /** The app's own origin (not a node's), serving livekit-client. */
   siteUrl: string;
   stop(): Promise<void>;
@@ -28,7 +29,22 @@ export interface AppCluster<Name extends string> {
  */
 export async function startAppCluster<Name extends string>(
   names: readonly Name[],
-  { room, label }: { room?: string; label: string },
+  {
+    room,
+    label,
+    config,
+    env,
+    browser = true,
+  }: {
+    room?: string;
+    label: string;
+    /** Each node's config beyond nodeConfig's (its region, room.span, ...), laid over it key by key. */
+    config?: (name: Name) => Record<string, unknown>;
+    /** The nodes' environment beyond the test's. */
+    env?: NodeJS.ProcessEnv;
+    /** Launch Chromium and the app's site (default); a test of signalling alone goes without. */
+    browser?: boolean;
+  },
 ): Promise<AppCluster<Name>> {
   const parts: { redis?: TestRedis; browser?: Browser; site?: { close(): Promise<void> }; dir?: string } = {};
   const nodes = {} as Record<Name, TestNode>;
@@ -49,21 +65,27 @@ export async function startAppCluster<Name extends string>(
     await Promise.all(
       names.map(async (name) => {
         const port = await freePort();
-        const config = nodeConfig({ port, redis: redis.address });
-        const rtc = config.rtc as { udp_port_range_start: number; udp_port_range_end: number };
+        const base = nodeConfig({ port, redis: redis.address });
+        const extra = config?.(name) ?? {};
+        const config_ = { ...base, ...extra };
+        for (const [key, value] of Object.entries(extra))
+          if (value && typeof value === 'object' && !Array.isArray(value) && typeof base[key] === 'object')
+            config_[key] = { ...(base[key] as object), ...(value as object) };
+        const rtc = config_.rtc as { udp_port_range_start: number; udp_port_range_end: number };
         udp[name] = { start: rtc.udp_port_range_start, end: rtc.udp_port_range_end };
-        configs[name] = writeConfig(dir, `${name}.yaml`, config);
-        nodes[name] = await startNode(configs[name], port);
+        configs[name] = writeConfig(dir, `${name}.yaml`, config_);
+        nodes[name] = await startNode(configs[name], port, env);
       }),
     );
     if (room) {
       const created = await admin(nodes[names[0]!].url, 'POST', '/admin/rooms', { name: room });
       assert.equal(created.status, 200, JSON.stringify(created.body));
     }
+    if (!browser) return { nodes, udp, configs, browser: undefined as never, redis, siteUrl: '', stop };
     parts.browser = await launchBrowser();
     const site = await serveApp();
     parts.site = site;
-    return { nodes, udp, configs, browser: parts.browser, siteUrl: site.url, stop };
+    return { nodes, udp, configs, browser: parts.browser, redis, siteUrl: site.url, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -115,7 +115,14 @@ export function routerSuite(label: string, start: () => Promise<RedisTarget>): v
         });
         await waitFor(() => heard.length > 0, { what: 'the node.swept event' });
         assert.deepEqual(heard, [
-          { type: 'node.swept', node: 'gone', rooms: ['r1'], by: 'test', why: 'its process exited' },
+          {
+            type: 'node.swept',
+            node: 'gone',
+            rooms: ['r1'],
+            promoted: {},
+            by: 'test',
+            why: 'its process exited',
+          },
         ]);
       } finally {
         await watch.stop();

@@ -39,6 +39,8 @@ const DB = 3;
 const NODE_COMMANDS = [
   ...['auth', 'hello', 'select', 'info', 'ping', 'quit'],
   ...['hget', 'hgetall', 'hvals', 'hset', 'set', 'smembers', 'publish', 'subscribe', 'unsubscribe'],
+  // Spanning rooms' scripts (lua/lib/span.lua): the release script calls them for every room.
+  ...['hkeys', 'hlen', 'hexists'],
   ...['eval', 'evalsha'],
   ...['del', 'exists', 'get', 'mget', 'hdel', 'hmget', 'incr', 'pttl', 'sadd', 'srem', 'time'],
   ...['zadd', 'zcard', 'zrange', 'zrangebyscore', 'zrem', 'zremrangebyrank'],

@@ -245,8 +245,9 @@ describe('RoomService participant methods through a node that does not host the 
       return true;
     });
     await assert.rejects(viaB.forwardParticipant(ROOM, 'nobody', 'x'), notFound);
-    await assert.rejects(viaB.forwardParticipant(ROOM, 'alice', 'x'), (err: TwirpError) => {
-      assert.equal(err.code, 'unimplemented');
+    await assert.rejects(viaB.forwardParticipant(ROOM, 'alice', ROOM), (err: TwirpError) => {
+      assert.equal(err.code, 'invalid_argument');
+      assert.match(err.message, /same as source room/);
       return true;
     });
     const badNonce = await twirp(

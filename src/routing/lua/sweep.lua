@@ -5,7 +5,7 @@
 -- Dead nodes sink to the bottom of node_updates (ordered by the version of each node's last write: live nodes
 -- write every interval), so the scan starts there and stops after ARGV[4] live nodes in a row.
 -- Returns {status, {node id, rooms cleared, ...}}; status is 'swept', 'recent' (marker set) or 'not_holder'.
--- Needs lib/remove-node.lua.
+-- Needs lib/span.lua and lib/remove-node.lua.
 -- KEYS[1] sweep lock  KEYS[2] swept marker  KEYS[3] nodes  KEYS[4] node_state  KEYS[5] node_version
 -- KEYS[6] node_updates  KEYS[7] node_removed  KEYS[8] node_removed_floor  KEYS[9] room_node  KEYS[10] rooms
 -- KEYS[11] recent_touched  KEYS[12] recent
@@ -33,8 +33,8 @@ while liveRun < maxLive and swept < maxSwept do
       liveRun = liveRun + 1
     else
       liveRun = 0
-      local cleared = remove_node(k, prefix, id)
-      redis.call('PUBLISH', ARGV[8], cjson.encode({type = 'node.swept', node = id, rooms = cleared, by = ARGV[3]}))
+      local cleared, _, promoted = remove_node(k, prefix, id)
+      redis.call('PUBLISH', ARGV[8], cjson.encode({type = 'node.swept', node = id, rooms = cleared, promoted = promoted, by = ARGV[3]}))
       swept = swept + 1
       removedHere = removedHere + 1
       report[#report + 1] = id

@@ -19,21 +19,35 @@ local function node_removal_keys(first)
 end
 
 -- Removes node `id` (k from node_removal_keys): every room mapping it still holds and its room record
--- (compare-and-delete: a room another node has claimed since stays with it), its node_rooms set, record, state,
--- update entry and recent claims, then leaves a tombstone at a new node version so that routers with a cached
--- view learn it is gone. Returns the rooms cleared and every room its set held.
+-- (compare-and-delete: a room another node has claimed since stays with it), except that a spanning room with a
+-- live leg gets that leg as its home instead; its legs of other rooms; its node_rooms set, record, state, update
+-- entry and recent claims; then leaves a tombstone at a new node version so that routers with a cached view learn
+-- it is gone. Returns the rooms cleared, every room its set held, and {room, new home, ...} for the promoted.
+-- Needs lib/span.lua before it.
 local function remove_node(k, prefix, id)
   local roomsKey = prefix .. 'node_rooms:' .. id
   local held = redis.call('SMEMBERS', roomsKey)
-  local cleared = {}
+  local cleared, promoted = {}, {}
   for _, room in ipairs(held) do
     if redis.call('HGET', k.room_node, room) == id then
-      redis.call('HDEL', k.room_node, room)
-      redis.call('HDEL', k.rooms, room)
-      cleared[#cleared + 1] = room
+      local home = promote_leg(prefix, k.room_node, k.rooms, room, id)
+      if home then
+        promoted[#promoted + 1] = room
+        promoted[#promoted + 1] = home
+      else
+        redis.call('HDEL', k.room_node, room)
+        redis.call('HDEL', k.rooms, room)
+        end_span(prefix, room)
+        cleared[#cleared + 1] = room
+      end
     end
   end
   redis.call('DEL', roomsKey)
+  local legsKey = prefix .. 'node_legs:' .. id
+  for _, room in ipairs(redis.call('SMEMBERS', legsKey)) do
+    drop_leg(prefix, room, id)
+  end
+  redis.call('DEL', legsKey)
   redis.call('HDEL', k.nodes, id)
   redis.call('HDEL', k.node_state, id)
   redis.call('ZREM', k.node_updates, id)
@@ -41,7 +55,7 @@ local function remove_node(k, prefix, id)
   redis.call('HDEL', k.recent, id)
   local version = redis.call('INCR', k.node_version)
   redis.call('ZADD', k.node_removed, version, id)
-  return cleared, held
+  return cleared, held, promoted
 end
 
 -- Keeps the newest `keep` (a number or an ARGV string) tombstones; node_removed_floor becomes the version of the newest one dropped, so that a

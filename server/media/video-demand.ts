@@ -1,0 +1,70 @@
+import type { types } from 'mediasoup';
+
+/** How long a node keeps a video track piped after its last consumer there left: a quick resubscribe finds it. */
+export const VIDEO_UNPIPE_GRACE_MS = 5_000;
+
+/**
+ * Which video tracks the consumers of a room on this node want, for the tracks that reach the room by pipe
+ * (another node's part of a spanning room, a forwarded participant): the follower of a track hears `true` when its
+ * first consumer here comes and `false` a grace after its last one left (a resubscribe within it changes nothing),
+ * so that its node sends the video only while someone here watches it.
+ */
+export class VideoDemand {
+  private readonly counts = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly followers = new Map<string, (want: boolean) => void>();
+  private stopped = false;
+
+  /** Counts the consumers made on `router`'s transports from now on (a room's routers, as it makes them). */
+  watch(router: types.Router): void {
+    router.observer.on('newtransport', (transport: types.Transport) => {
+      transport.observer.on('newconsumer', (consumer: types.Consumer) => {
+        if (consumer.type === 'pipe' || consumer.kind !== 'video') return;
+        this.change(consumer.producerId, 1);
+        consumer.observer.once('close', () => this.change(consumer.producerId, -1));
+      });
+    });
+  }
+
+  /** Tells `follower` when consumers here start and stop wanting `producerId`; returns what stops it. */
+  follow(producerId: string, follower: (want: boolean) => void): () => void {
+    this.followers.set(producerId, follower);
+    if ((this.counts.get(producerId) ?? 0) > 0) follower(true);
+    return () => {
+      if (this.followers.get(producerId) === follower) this.followers.delete(producerId);
+      clearTimeout(this.timers.get(producerId));
+      this.timers.delete(producerId);
+    };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.followers.clear();
+  }
+
+  private change(producerId: string, delta: number): void {
+    const before = this.counts.get(producerId) ?? 0;
+    const after = Math.max(0, before + delta);
+    if (after === 0) this.counts.delete(producerId);
+    else this.counts.set(producerId, after);
+    const follower = this.followers.get(producerId);
+    if (!follower || this.stopped) return;
+    if (before === 0 && after > 0) {
+      const pending = this.timers.get(producerId);
+      if (pending) {
+        clearTimeout(pending);
+        this.timers.delete(producerId);
+      } else follower(true);
+    } else if (before > 0 && after === 0) {
+      this.timers.set(
+        producerId,
+        setTimeout(() => {
+          this.timers.delete(producerId);
+          if (!this.counts.has(producerId) && !this.stopped) this.followers.get(producerId)?.(false);
+        }, VIDEO_UNPIPE_GRACE_MS),
+      );
+    }
+  }
+}
