@@ -1,0 +1,167 @@
+/**
+ * The floor of bench/media: a bare mediasoup SFU with no lk-cluster code, in a process of its own so that its CPU
+ * is counted as the node's is. It speaks the subset of our JSON protocol the load-test bots use (join,
+ * createWebRtcTransport, connectWebRtcTransport, produce, consume, resumeConsumer, newProducer), reads the room
+ * from the token without checking it, and makes the same mediasoup objects a node makes for the same bots: one
+ * Router per room with the same codecs, the same WebRtcTransport options, producers and paused consumers. Nothing
+ * else: no rooms, stats, speaker observer, logging or events. Started by bench/media/run.ts with
+ * `--port-range A-B`; prints `floor listening on PORT` and waits, until its parent goes away.
+ */
+import { createServer } from 'node:http';
+import { createWorker, type types } from 'mediasoup';
+import { WebSocketServer } from 'ws';
+
+const [minPort, maxPort] = (process.argv[process.argv.indexOf('--port-range') + 1] ?? '40000-40999')
+  .split('-')
+  .map(Number) as [number, number];
+
+const MEDIA_CODECS: types.RouterRtpCodecCapability[] = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: { 'x-google-start-bitrate': 1000 } },
+  { kind: 'video', mimeType: 'video/VP9', clockRate: 90000, parameters: { 'profile-id': 2 } },
+  {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
+  },
+];
+
+interface Peer {
+  identity: string;
+  send(frame: unknown): void;
+  transports: Map<string, types.WebRtcTransport>;
+}
+
+interface FloorRoom {
+  router: types.Router;
+  peers: Set<Peer>;
+  producers: { id: string; participant: string; kind: types.MediaKind }[];
+}
+
+const worker = await createWorker({ logLevel: 'warn', rtcMinPort: minPort, rtcMaxPort: maxPort });
+const rooms = new Map<string, Promise<FloorRoom>>();
+
+function roomOf(name: string): Promise<FloorRoom> {
+  let room = rooms.get(name);
+  if (!room) {
+    room = worker
+      .createRouter({ mediaCodecs: MEDIA_CODECS })
+      .then((router) => ({ router, peers: new Set<Peer>(), producers: [] }));
+    rooms.set(name, room);
+  }
+  return room;
+}
+
+function claims(url: string): { sub: string; video: { room: string } } {
+  const token = new URL(url, 'http://floor').searchParams.get('access_token') ?? '';
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: mediasoup checks the parameters the bots send
+type Data = Record<string, any>;
+
+async function handle(room: FloorRoom, peer: Peer, method: string, data: Data): Promise<unknown> {
+  const transport = () => {
+    const found = peer.transports.get(data.transportId);
+    if (!found) throw new Error(`no transport ${data.transportId}`);
+    return found;
+  };
+  switch (method) {
+    case 'join':
+      room.peers.add(peer);
+      return {
+        routerRtpCapabilities: room.router.rtpCapabilities,
+        producers: room.producers.map((p) => ({ ...p, source: 'camera', paused: false })),
+      };
+    case 'createWebRtcTransport': {
+      const created = await room.router.createWebRtcTransport({
+        listenInfos: [
+          { protocol: 'udp', ip: '127.0.0.1', portRange: { min: minPort, max: maxPort } },
+          { protocol: 'tcp', ip: '127.0.0.1', portRange: { min: minPort, max: maxPort } },
+        ],
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: 1_000_000,
+        enableSctp: true,
+        numSctpStreams: { OS: 1024, MIS: 1024 },
+      });
+      peer.transports.set(created.id, created);
+      const { id, iceParameters, iceCandidates, dtlsParameters, sctpParameters } = created;
+      return { id, iceParameters, iceCandidates, dtlsParameters, sctpParameters };
+    }
+    case 'connectWebRtcTransport':
+      await transport().connect({ dtlsParameters: data.dtlsParameters });
+      return {};
+    case 'produce': {
+      const producer = await transport().produce({ kind: data.kind, rtpParameters: data.rtpParameters });
+      const info = { id: producer.id, participant: peer.identity, kind: producer.kind };
+      room.producers.push(info);
+      for (const other of room.peers) {
+        if (other !== peer)
+          other.send({
+            notification: true,
+            method: 'newProducer',
+            data: { producer: { ...info, source: 'camera', paused: false } },
+          });
+      }
+      return { id: producer.id };
+    }
+    case 'consume': {
+      const owner = room.producers.find((p) => p.id === data.producerId);
+      const consumer = await transport().consume({
+        producerId: data.producerId,
+        rtpCapabilities: data.rtpCapabilities,
+        paused: true,
+      });
+      consumers.set(consumer.id, consumer);
+      return {
+        id: consumer.id,
+        producerId: consumer.producerId,
+        participant: owner?.participant,
+        kind: consumer.kind,
+        rtpParameters: consumer.rtpParameters,
+        paused: consumer.paused,
+        producerPaused: consumer.producerPaused,
+      };
+    }
+    case 'resumeConsumer':
+      await consumers.get(data.consumerId)?.resume();
+      return {};
+    default:
+      throw new Error(`the floor does not do ${method}`);
+  }
+}
+
+const consumers = new Map<string, types.Consumer>();
+const http = createServer();
+const sockets = new WebSocketServer({ server: http, path: '/rtc' });
+sockets.on('connection', (socket, req) => {
+  const { sub, video } = claims(req.url ?? '');
+  const peer: Peer = { identity: sub, send: (f) => socket.send(JSON.stringify(f)), transports: new Map() };
+  const room = roomOf(video.room);
+  let queue = Promise.resolve();
+  socket.on('message', (raw) => {
+    const { id, method, data } = JSON.parse(String(raw));
+    queue = queue.then(async () => {
+      try {
+        peer.send({ id, ok: true, data: await handle(await room, peer, method, data ?? {}) });
+      } catch (err) {
+        peer.send({ id, ok: false, error: { code: 'internal', message: (err as Error).message } });
+      }
+    });
+  });
+  socket.on('close', () =>
+    room.then((r) => {
+      r.peers.delete(peer);
+      for (const t of peer.transports.values()) t.close();
+      r.producers = r.producers.filter((p) => p.participant !== peer.identity);
+    }),
+  );
+});
+http.listen(0, '127.0.0.1', () => {
+  const address = http.address();
+  console.log(
+    `floor listening on ${typeof address === 'object' && address ? address.port : 0} pid ${worker.pid}`,
+  );
+});
+process.on('disconnect', () => process.exit(0));
