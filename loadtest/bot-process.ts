@@ -40,7 +40,7 @@ async function start(message: StartMessage): Promise<void> {
       try {
         const joined =
           bot.role === 'publisher'
-            ? await Publisher.join(message.url, bot, message.publish, media, clock)
+            ? await Publisher.join(message.url, bot, media, clock)
             : await Subscriber.join(message.url, bot, stats, (err) => fail(bot!.identity, err));
         if (stopping) joined.close();
         else bots.push(joined);
@@ -61,6 +61,8 @@ function snapshot(): BotSnapshot {
     cpuMicros: user + system,
     received: stats.counters(),
     sent: { audio: clock.sent('audio'), video: clock.sent('video') },
+    srtpChecked: stats.checked,
+    srtpForged: stats.forged,
   };
 }
 

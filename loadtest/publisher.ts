@@ -1,34 +1,14 @@
 import { randomInt } from 'node:crypto';
-import nodeDataChannel from 'node-datachannel';
-import type { BotSpec, PublishSpec } from '../src/loadtest/bot-contract.js';
+import type { BotSpec } from '../src/loadtest/bot-contract.js';
 import type { RtpParameters } from '../src/signal/protocol.js';
 import type { Clip } from './clip.js';
-import { connected, negotiate, newPeerConnection, type PeerConnection } from './peer.js';
-import type { MediaRtpParameters, RemoteMedia, TransportParameters } from './remote-sdp.js';
-import { AUDIO_LEVEL_EXTENSION_ID, isRtcp, keyFrameRequests, sendStream } from './rtp.js';
+import { RtcLink, type TransportParameters } from './rtc-link.js';
+import { AUDIO_LEVEL_EXTENSION_ID, keyFrameRequests, sendStream } from './rtp.js';
 import type { SendClock, SendLayer, SendTrack } from './send-clock.js';
 import { SignalClient } from './signal-client.js';
 
-const { Audio, Video } = nodeDataChannel;
-
 const VIDEO_PT = 96;
 const AUDIO_PT = 111;
-
-const VIDEO_RTP: MediaRtpParameters['codecs'][number] = {
-  mimeType: 'video/VP8',
-  payloadType: VIDEO_PT,
-  clockRate: 90000,
-  parameters: {},
-  rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
-};
-const AUDIO_RTP: MediaRtpParameters['codecs'][number] = {
-  mimeType: 'audio/opus',
-  payloadType: AUDIO_PT,
-  clockRate: 48000,
-  channels: 2,
-  parameters: { useinbandfec: 1 },
-  rtcpFeedback: [],
-};
 
 /** The clips a publisher sends, read once per process. */
 export interface PublishMedia {
@@ -36,94 +16,94 @@ export interface PublishMedia {
   audio?: Clip;
 }
 
+function layer(clip: Clip, payloadType: number): SendLayer {
+  return { clip, stream: sendStream(randomInt(1, 0xffff_ffff), payloadType), next: 0, lastKeyAt: 0 };
+}
+
+/** What the node is told the bot sends: a browser's VP8 (NACK, PLI, FIR) and Opus with its audio level. */
+function rtpParameters(kind: 'audio' | 'video', layers: SendLayer[], cname: string): RtpParameters {
+  const codec =
+    kind === 'video'
+      ? {
+          mimeType: 'video/VP8',
+          payloadType: VIDEO_PT,
+          clockRate: 90000,
+          parameters: {},
+          rtcpFeedback: [
+            { type: 'nack' },
+            { type: 'nack', parameter: 'pli' },
+            { type: 'ccm', parameter: 'fir' },
+          ],
+        }
+      : {
+          mimeType: 'audio/opus',
+          payloadType: AUDIO_PT,
+          clockRate: 48000,
+          channels: 2,
+          parameters: { useinbandfec: 1 },
+          rtcpFeedback: [],
+        };
+  return {
+    mid: kind === 'video' ? '0' : '1',
+    codecs: [codec],
+    headerExtensions:
+      kind === 'audio'
+        ? [{ uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level', id: AUDIO_LEVEL_EXTENSION_ID }]
+        : [],
+    // Simulcast: one encoding per layer, lowest first, told apart by SSRC.
+    encodings: layers.map((l) => ({ ssrc: l.stream.ssrc })),
+    rtcp: { cname, reducedSize: true },
+  };
+}
+
 /**
- * A bot that joins, publishes a video track (simulcast: one stream per layer) and/or an audio track from clips,
- * and answers the node's key frame requests.
+ * A bot that joins and publishes a video track (with simulcast, one stream per layer) and/or an audio track from
+ * clips, on one send transport, and answers the node's key frame requests.
  */
 export class Publisher {
   private constructor(
     readonly identity: string,
     private readonly signal: SignalClient,
-    private readonly pc: PeerConnection,
+    private readonly link: RtcLink,
   ) {}
 
-  static async join(
-    url: string,
-    bot: BotSpec,
-    spec: PublishSpec,
-    media: PublishMedia,
-    clock: SendClock,
-  ): Promise<Publisher> {
+  static async join(url: string, bot: BotSpec, media: PublishMedia, clock: SendClock): Promise<Publisher> {
     const signal = await SignalClient.open(url, bot.token);
-    const pc = newPeerConnection(bot.identity);
+    let link: RtcLink | undefined;
     try {
       await signal.request('join', {});
       const transport = (await signal.request('createWebRtcTransport', {
         direction: 'send',
       })) as unknown as TransportParameters;
-      const cname = bot.identity;
-      const tracks: { send: SendTrack; rtp: MediaRtpParameters; remote: RemoteMedia }[] = [];
-      if (media.video.length > 0) {
-        const layers = media.video.map((clip) => layer(clip, VIDEO_PT));
-        const description = new Video('0', 'SendOnly');
-        description.addVP8Codec(VIDEO_PT);
-        for (const l of layers) description.addSSRC(l.stream.ssrc, cname, cname, 'video');
-        const rtp: MediaRtpParameters = {
-          mid: '0',
-          codecs: [VIDEO_RTP],
-          headerExtensions: [],
-          encodings: layers.map((l) => ({ ssrc: l.stream.ssrc })),
-          rtcp: { cname },
-        };
-        tracks.push({
-          send: sendTrack('video', pc.addTrack(description), layers, 90000, clock),
-          rtp,
-          remote: { mid: '0', kind: 'video', direction: 'recvonly', rtp: { ...rtp, encodings: [] } },
-        });
-      }
-      if (media.audio) {
-        const layers = [layer(media.audio, AUDIO_PT)];
-        const description = new Audio('1', 'SendOnly');
-        description.addOpusCodec(AUDIO_PT);
-        description.addSSRC(layers[0]!.stream.ssrc, cname, cname, 'audio');
-        const rtp: MediaRtpParameters = {
-          mid: '1',
-          codecs: [AUDIO_RTP],
-          headerExtensions: [
-            { uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level', id: AUDIO_LEVEL_EXTENSION_ID },
-          ],
-          encodings: [{ ssrc: layers[0]!.stream.ssrc }],
-          rtcp: { cname },
-        };
-        tracks.push({
-          send: sendTrack('audio', pc.addTrack(description), layers, 48000, clock),
-          rtp,
-          remote: { mid: '1', kind: 'audio', direction: 'recvonly', rtp: { ...rtp, encodings: [] } },
-        });
-      }
-      pc.setLocalDescription('offer');
-      const up = connected(pc);
-      await negotiate(
-        pc,
-        signal,
-        transport,
-        tracks.map((t) => t.remote),
-        { version: 0, connected: false },
-      );
-      await up;
-      for (const { send, rtp } of tracks) {
+      link = await RtcLink.connect(transport, signal);
+      const tracks: SendTrack[] = [];
+      if (media.video.length > 0)
+        tracks.push(
+          sendTrack(
+            'video',
+            media.video.map((c) => layer(c, VIDEO_PT)),
+            link,
+          ),
+        );
+      if (media.audio) tracks.push(sendTrack('audio', [layer(media.audio, AUDIO_PT)], link));
+      const bySsrc = new Map(tracks.flatMap((t) => t.layers.map((l) => [l.stream.ssrc, l] as const)));
+      link.onRtcp = (rtcp) => {
+        for (const ssrc of keyFrameRequests(rtcp)) {
+          const asked = bySsrc.get(ssrc);
+          if (asked) clock.keyFrameWanted(asked);
+        }
+      };
+      for (const track of tracks) {
         await signal.request('produce', {
           transportId: transport.id,
-          kind: send.kind,
-          rtpParameters: rtp as unknown as RtpParameters,
+          kind: track.kind,
+          rtpParameters: rtpParameters(track.kind, track.layers, bot.identity),
         });
-        clock.add(send);
+        clock.add(track);
       }
-      if (!spec.audio && spec.videoLayers.length === 0)
-        throw new Error('a publisher with nothing to publish');
-      return new Publisher(bot.identity, signal, pc);
+      return new Publisher(bot.identity, signal, link);
     } catch (err) {
-      pc.close();
+      link?.close();
       signal.close();
       throw err;
     }
@@ -131,44 +111,18 @@ export class Publisher {
 
   close(): void {
     this.signal.close();
-    this.pc.close();
+    this.link.close();
   }
 }
 
-function layer(clip: Clip, payloadType: number): SendLayer {
-  return { clip, stream: sendStream(randomInt(1, 0xffff_ffff), payloadType), next: 0, lastKeyAt: 0 };
-}
-
-function sendTrack(
-  kind: 'audio' | 'video',
-  track: ReturnType<PeerConnection['addTrack']>,
-  layers: SendLayer[],
-  clockRate: number,
-  clock: SendClock,
-): SendTrack {
-  const bySsrc = new Map(layers.map((l) => [l.stream.ssrc, l]));
-  track.onMessage((packet) => {
-    if (!isRtcp(packet)) return;
-    for (const ssrc of keyFrameRequests(packet)) {
-      const asked = bySsrc.get(ssrc);
-      if (asked) clock.keyFrameWanted(asked);
-    }
-  });
+function sendTrack(kind: 'audio' | 'video', layers: SendLayer[], link: RtcLink): SendTrack {
   return {
     kind,
     layers,
-    clockRate,
+    clockRate: kind === 'video' ? 90000 : 48000,
     dueAt: 0,
     packets: 0,
     bytes: 0,
-    sink: {
-      send(packet) {
-        try {
-          return track.sendMessageBinary(packet);
-        } catch {
-          return false;
-        }
-      },
-    },
+    sink: { send: (packet) => link.sendRtp(packet) },
   };
 }

@@ -1,6 +1,10 @@
 import type { ReceivedCounters, TrackKind } from '../src/loadtest/bot-contract.js';
 import { bucketOf, emptyHistogram } from '../src/loadtest/histogram.js';
 import { isRtcp } from './rtp.js';
+import { AUTH_TAG_BYTES, rtpAuthentic, type SrtpKeys } from './srtp.js';
+
+/** One packet in this many has its SRTP tag checked: proof that the media is the node's, at a small cost. */
+const CHECK_EVERY = 64;
 
 /** One RTP stream a subscriber receives (one consumer). */
 interface Stream {
@@ -48,9 +52,13 @@ export class ReceiveStats {
     });
   }
 
-  /** One packet off a track (RTP or RTCP, after SRTP). */
-  onPacket(packet: Buffer): void {
-    if (packet.length < 12 || isRtcp(packet)) return;
+  /** Tags checked and found wrong. */
+  checked = 0;
+  forged = 0;
+
+  /** One SRTP packet as it came off the socket: the RTP header is clear; `keys` check a sample of tags. */
+  onPacket(packet: Buffer, keys?: SrtpKeys): void {
+    if (packet.length < 12 + AUTH_TAG_BYTES || isRtcp(packet)) return;
     const stream = this.streams.get(packet.readUInt32BE(8));
     if (!stream) return;
     const arrival = nowMs();
@@ -64,7 +72,14 @@ export class ReceiveStats {
       if (delta > 0) stream.highestSeq += delta;
     }
     stream.packets++;
-    stream.bytes += packet.length;
+    stream.bytes += packet.length - AUTH_TAG_BYTES;
+    if (keys && stream.packets % CHECK_EVERY === 1) {
+      // The rollover counter of this packet: its extended sequence number's high bits (mediasoup starts at 0).
+      const extended =
+        stream.highestSeq + (((seq - (stream.highestSeq & 0xffff) + 0x8000) & 0xffff) - 0x8000);
+      this.checked++;
+      if (!rtpAuthentic(keys, packet, Math.floor(extended / 0x10000))) this.forged++;
+    }
     const arrivalTicks = (arrival * stream.ticksPerMs) % 0x1_0000_0000;
     const timestamp = packet.readUInt32BE(4);
     // Both in RTP ticks modulo 2^32: the difference, brought into [-2^31, 2^31), is the transit time.

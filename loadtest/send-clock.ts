@@ -28,27 +28,31 @@ export interface SendTrack {
   bytes: number;
 }
 
-/** How often the clock looks for due frames; frames are sent at their own rate (30/s video, 50/s audio). */
-const TICK_MS = 5;
 /** A clock that fell this far behind (a busy process) skips ahead instead of sending a burst. */
 const MAX_LAG_MS = 200;
+/** Frames due this close together go out on one wake-up. */
+const COALESCE_MS = 1;
 /** The key frame requests of several subscribers within this time get one key frame. */
 const KEY_FRAME_HOLDOFF_MS = 300;
 /** The audio level the bots speak at (dBov): above the node's -70 dB threshold, so they count as speakers. */
 const SPEAKING_DBOV = -30;
 
 /**
- * Sends the frames of every track of the process's publishers on one timer: no timer per bot, and no encoding,
- * only packetization of frames read once.
+ * Sends the frames of every track of the process's publishers from one timer that wakes when the next frame is
+ * due: no timer per bot, and no encoding, only packetization of frames read once. Every track of a frame rate runs
+ * on the same grid (multiples of its frame interval), so a hundred publishers wake the process as often as one:
+ * a wake-up costs more than a packet on a virtual machine.
  */
 export class SendClock {
   private readonly tracks: SendTrack[] = [];
   private timer?: NodeJS.Timeout;
+  private stopped = false;
 
   add(track: SendTrack): void {
-    track.dueAt = nowMs();
+    const interval = 1000 / track.layers[0]!.clip.fps;
+    track.dueAt = (Math.floor(nowMs() / interval) + 1) * interval;
     this.tracks.push(track);
-    this.timer ??= setInterval(() => this.tick(), TICK_MS);
+    this.schedule();
   }
 
   /** A subscriber asked for a key frame of `ssrc` (through the node): that layer restarts its clip. */
@@ -57,7 +61,8 @@ export class SendClock {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     this.tracks.length = 0;
   }
 
@@ -73,15 +78,27 @@ export class SendClock {
     return sum;
   }
 
+  private schedule(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    let next = Number.POSITIVE_INFINITY;
+    for (const track of this.tracks) next = Math.min(next, track.dueAt);
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, next - nowMs()));
+  }
+
   private tick(): void {
     const now = nowMs();
     for (const track of this.tracks) {
-      if (track.dueAt > now) continue;
-      if (now - track.dueAt > MAX_LAG_MS) track.dueAt = now;
+      if (track.dueAt > now + COALESCE_MS) continue;
+      const interval = 1000 / track.layers[0]!.clip.fps;
       const timestamp = rtpTimestamp(now, track.clockRate);
       for (const layer of track.layers) this.sendFrame(track, layer, timestamp, now);
-      track.dueAt += 1000 / track.layers[0]!.clip.fps;
+      track.dueAt += interval;
+      // Behind (a busy process): back on the grid at the next slot rather than a burst of late frames.
+      if (now - track.dueAt > MAX_LAG_MS) track.dueAt = (Math.floor(now / interval) + 1) * interval;
     }
+    this.schedule();
   }
 
   private sendFrame(track: SendTrack, layer: SendLayer, timestamp: number, now: number): void {

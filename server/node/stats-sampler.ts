@@ -55,8 +55,6 @@ export class StatsSampler {
         bytesOut += Math.max(sent - prevSent, 0);
       }
     }
-    for (const { index, cpuSeconds: total } of usage)
-      this.metrics.workerCpuSeconds.set({ worker: String(index) }, total);
 
     const totals = this.rooms.totals();
     const stats: NodeStats = {

@@ -71,6 +71,9 @@ export interface BotSnapshot {
   cpuMicros: number;
   received: Record<TrackKind, ReceivedCounters>;
   sent: Record<TrackKind, SentCounters>;
+  /** Received SRTP packets whose authentication tag was checked (a sample), and of those, how many were wrong. */
+  srtpChecked: number;
+  srtpForged: number;
 }
 
 export interface SnapshotMessage {
