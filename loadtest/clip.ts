@@ -39,7 +39,8 @@ export function readIvf(file: string): Clip {
     throw new Error(`${file}: the clip must start with a key frame`);
   // The header's time base (rate/scale ticks per second) is often 1/1000: the frame rate is in the timestamps.
   const ticksPerFrame = frames.length > 1 ? (pts[pts.length - 1]! - pts[0]!) / (frames.length - 1) : 1;
-  return { frames, fps: rate / scale / ticksPerFrame, width, height };
+  // Millisecond timestamps make 30 fps read as 30.01: clips are made at whole frame rates.
+  return { frames, fps: Math.round(rate / scale / ticksPerFrame), width, height };
 }
 
 /** The Opus packets of an Ogg Opus file (RFC 7845), minus its two header packets. */

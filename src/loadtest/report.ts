@@ -57,7 +57,7 @@ export function cpuTable(report: LoadTestReport): { head: string[]; rows: Cell[]
     n.microsPerPacket === null ? null : `${n.microsPerPacket.toFixed(1)} µs per packet forwarded`,
   ]);
   rows.push([
-    `load-test bots (${report.bots.processes} processes)`,
+    `load-test bots (${report.bots.processes} ${report.bots.processes === 1 ? 'process' : 'processes'})`,
     'load',
     percent(report.bots.cpu),
     null,
@@ -77,6 +77,8 @@ export function summaryLine(report: LoadTestReport): string {
     `${report.subscribers.joined}/${report.subscribers.asked} subscribers`,
     `measured ${report.measuredSeconds.toFixed(1)} s`,
   ];
+  if (report.srtp.forged > 0)
+    parts.push(`${report.srtp.forged} of ${report.srtp.checked} SRTP tags checked were wrong`);
   if (report.failed > 0) parts.push(`${report.failed} bots failed: ${report.errors.join('; ')}`);
   return parts.join(', ');
 }

@@ -79,6 +79,8 @@ export interface LoadTestReport {
   nodes: NodeCpuFigures[];
   /** The load generator itself: its processes' CPU (fractions of a core) and µs per packet sent or received. */
   bots: { processes: number; cpu: number; microsPerPacket: number | null };
+  /** Received packets whose SRTP tag the subscribers checked (a sample of every stream), and the wrong ones. */
+  srtp: { checked: number; forged: number };
 }
 
 const POLL_MS = 1000;
@@ -287,6 +289,7 @@ export async function runLoadTest(
         cpu: (end.cpuMicros - start.cpuMicros) / 1e6 / seconds,
         microsPerPacket: botPackets > 0 ? (end.cpuMicros - start.cpuMicros) / botPackets : null,
       },
+      srtp: { checked: end.srtpChecked, forged: end.srtpForged },
     };
   } finally {
     await fleet.stop();
