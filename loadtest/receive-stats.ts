@@ -56,9 +56,13 @@ export class ReceiveStats {
   checked = 0;
   forged = 0;
 
-  /** One SRTP packet as it came off the socket: the RTP header is clear; `keys` check a sample of tags. */
+  /**
+   * One packet as it came off the socket: SRTP (the RTP header is clear; `keys` check a sample of tags), or plain
+   * RTP when there are no keys (bench/media's floor without SRTP).
+   */
   onPacket(packet: Buffer, keys?: SrtpKeys): void {
-    if (packet.length < 12 + AUTH_TAG_BYTES || isRtcp(packet)) return;
+    const tag = keys ? AUTH_TAG_BYTES : 0;
+    if (packet.length < 12 + tag || isRtcp(packet)) return;
     const stream = this.streams.get(packet.readUInt32BE(8));
     if (!stream) return;
     const arrival = nowMs();
@@ -72,7 +76,7 @@ export class ReceiveStats {
       if (delta > 0) stream.highestSeq += delta;
     }
     stream.packets++;
-    stream.bytes += packet.length - AUTH_TAG_BYTES;
+    stream.bytes += packet.length - tag;
     if (keys && stream.packets % CHECK_EVERY === 1) {
       // The rollover counter of this packet: its extended sequence number's high bits (mediasoup starts at 0).
       const extended =

@@ -9,6 +9,8 @@ import { bindingRequest, bindingSuccess } from './stun.js';
 /** What createWebRtcTransport answers, as far as a bot needs it. */
 export interface TransportParameters {
   id: string;
+  /** bench/media's floor without SRTP answers with a PlainTransport: plain RTP over UDP, no ICE, DTLS or SRTP. */
+  plain?: boolean;
   iceParameters: { usernameFragment: string; password: string };
   iceCandidates: { address?: string; ip?: string; protocol: string; port: number }[];
 }
@@ -41,6 +43,8 @@ const SRTP_PROFILE = 1;
 const ICE_RETRY_MS = 50;
 const CONSENT_MS = 5000;
 const CONNECT_TIMEOUT_MS = 20_000;
+/** RTCP RR with no report block (RFC 3550 6.4.2), SSRC 1. */
+const EMPTY_RECEIVER_REPORT = Buffer.from([0x80, 0xc9, 0x00, 0x01, 0, 0, 0, 1]);
 
 /**
  * A bot's WebRTC connection to one of the node's WebRtcTransports: ICE (the bot nominates the node's UDP candidate),
@@ -92,6 +96,11 @@ export class RtcLink {
         transportId: transport.id,
         dtlsParameters: { role: 'client', fingerprints: [cert.fingerprint] },
       });
+      if (transport.plain) {
+        // The PlainTransport learns the bot's address from its first packet (comedia): an empty receiver report.
+        link.socket.send(EMPTY_RECEIVER_REPORT);
+        return link;
+      }
       await link.ice();
       await link.handshake(cert);
       return link;
@@ -152,9 +161,11 @@ export class RtcLink {
     if (first >= 128 && first <= 191) {
       const type = packet[1]!;
       if (type >= 192 && type <= 223) {
-        if (!this.receiveKeys) return;
-        const clear = unprotectRtcp(this.receiveKeys, packet);
-        if (clear) this.onRtcp(clear);
+        if (this.transport.plain) this.onRtcp(packet);
+        else if (this.receiveKeys) {
+          const clear = unprotectRtcp(this.receiveKeys, packet);
+          if (clear) this.onRtcp(clear);
+        }
       } else this.onRtp(packet);
     } else if (first <= 3) {
       if (bindingSuccess(packet)) this.iceDone?.();
@@ -165,7 +176,12 @@ export class RtcLink {
 
   /** Sends an RTP packet (one stream's in sequence order), SRTP-protected. False: not connected. */
   sendRtp(packet: Buffer): boolean {
-    if (this.closed || !this.sendKeys) return false;
+    if (this.closed) return false;
+    if (this.transport.plain) {
+      this.socket.send(packet);
+      return true;
+    }
+    if (!this.sendKeys) return false;
     const ssrc = packet.readUInt32BE(8);
     const seq = packet.readUInt16BE(2);
     let counter = this.rollover.get(ssrc);

@@ -5,15 +5,19 @@
  * from the token without checking it, and makes the same mediasoup objects a node makes for the same bots: one
  * Router per room with the same codecs, the same WebRtcTransport options, producers and paused consumers. Nothing
  * else: no rooms, stats, speaker observer, logging or events. Started by bench/media/run.ts with
- * `--port-range A-B`; prints `floor listening on PORT` and waits, until its parent goes away.
+ * `--port-range A-B --workers N [--plain]`: rooms go to the workers in turn; `--plain` answers
+ * createWebRtcTransport with a PlainTransport (no ICE, DTLS or SRTP: `plain: true` tells the bots), the floor
+ * without SRTP. Prints `floor listening on PORT pids P,W1,W2..` and waits, until its parent goes away.
  */
 import { createServer } from 'node:http';
 import { createWorker, type types } from 'mediasoup';
 import { WebSocketServer } from 'ws';
 
-const [minPort, maxPort] = (process.argv[process.argv.indexOf('--port-range') + 1] ?? '40000-40999')
-  .split('-')
-  .map(Number) as [number, number];
+const option = (name: string, fallback: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback;
+const [minPort, maxPort] = option('--port-range', '40000-40999').split('-').map(Number) as [number, number];
+const workerCount = Number(option('--workers', '1'));
+const plain = process.argv.includes('--plain');
 
 const MEDIA_CODECS: types.RouterRtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -37,17 +41,34 @@ interface FloorRoom {
   router: types.Router;
   peers: Set<Peer>;
   producers: { id: string; participant: string; kind: types.MediaKind }[];
+  /** Its worker's slice of the port range. */
+  ports: { min: number; max: number };
 }
 
-const worker = await createWorker({ logLevel: 'warn', rtcMinPort: minPort, rtcMaxPort: maxPort });
+// Each worker its own slice of the port range, as a node's worker pool does.
+const slice = Math.floor((maxPort - minPort + 1) / workerCount);
+const workers = await Promise.all(
+  Array.from({ length: workerCount }, (_, i) =>
+    createWorker({
+      logLevel: 'warn',
+      rtcMinPort: minPort + i * slice,
+      rtcMaxPort: minPort + (i + 1) * slice - 1,
+    }),
+  ),
+);
 const rooms = new Map<string, Promise<FloorRoom>>();
 
 function roomOf(name: string): Promise<FloorRoom> {
   let room = rooms.get(name);
   if (!room) {
-    room = worker
-      .createRouter({ mediaCodecs: MEDIA_CODECS })
-      .then((router) => ({ router, peers: new Set<Peer>(), producers: [] }));
+    const index = rooms.size % workers.length;
+    const ports = { min: minPort + index * slice, max: minPort + (index + 1) * slice - 1 };
+    room = workers[index]!.createRouter({ mediaCodecs: MEDIA_CODECS }).then((router) => ({
+      router,
+      peers: new Set<Peer>(),
+      producers: [],
+      ports,
+    }));
     rooms.set(name, room);
   }
   return room;
@@ -75,10 +96,24 @@ async function handle(room: FloorRoom, peer: Peer, method: string, data: Data): 
         producers: room.producers.map((p) => ({ ...p, source: 'camera', paused: false })),
       };
     case 'createWebRtcTransport': {
+      if (plain) {
+        const created = await room.router.createPlainTransport({
+          listenInfo: { protocol: 'udp', ip: '127.0.0.1', portRange: room.ports },
+          rtcpMux: true,
+          comedia: true,
+        });
+        peer.transports.set(created.id, created as unknown as types.WebRtcTransport);
+        const { localAddress, localPort } = created.tuple;
+        return {
+          id: created.id,
+          plain: true,
+          iceCandidates: [{ address: localAddress, port: localPort, protocol: 'udp' }],
+        };
+      }
       const created = await room.router.createWebRtcTransport({
         listenInfos: [
-          { protocol: 'udp', ip: '127.0.0.1', portRange: { min: minPort, max: maxPort } },
-          { protocol: 'tcp', ip: '127.0.0.1', portRange: { min: minPort, max: maxPort } },
+          { protocol: 'udp', ip: '127.0.0.1', portRange: room.ports },
+          { protocol: 'tcp', ip: '127.0.0.1', portRange: room.ports },
         ],
         preferUdp: true,
         initialAvailableOutgoingBitrate: 1_000_000,
@@ -90,7 +125,7 @@ async function handle(room: FloorRoom, peer: Peer, method: string, data: Data): 
       return { id, iceParameters, iceCandidates, dtlsParameters, sctpParameters };
     }
     case 'connectWebRtcTransport':
-      await transport().connect({ dtlsParameters: data.dtlsParameters });
+      if (!plain) await transport().connect({ dtlsParameters: data.dtlsParameters });
       return {};
     case 'produce': {
       const producer = await transport().produce({ kind: data.kind, rtpParameters: data.rtpParameters });
@@ -160,8 +195,7 @@ sockets.on('connection', (socket, req) => {
 });
 http.listen(0, '127.0.0.1', () => {
   const address = http.address();
-  console.log(
-    `floor listening on ${typeof address === 'object' && address ? address.port : 0} pid ${worker.pid}`,
-  );
+  const port = typeof address === 'object' && address ? address.port : 0;
+  console.log(`floor listening on ${port} pids ${[process.pid, ...workers.map((w) => w.pid)].join(',')}`);
 });
 process.on('disconnect', () => process.exit(0));
