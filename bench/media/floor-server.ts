@@ -198,4 +198,10 @@ http.listen(0, '127.0.0.1', () => {
   const port = typeof address === 'object' && address ? address.port : 0;
   console.log(`floor listening on ${port} pids ${[process.pid, ...workers.map((w) => w.pid)].join(',')}`);
 });
-process.on('disconnect', () => process.exit(0));
+// Closing the workers first lets this process reap them: left to its parent's death they would linger as zombies.
+const stop = () => {
+  for (const worker of workers) worker.close();
+  setTimeout(() => process.exit(0), 100);
+};
+process.on('disconnect', stop);
+process.on('SIGTERM', stop);

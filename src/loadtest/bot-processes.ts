@@ -16,7 +16,10 @@ class BotProcess {
   exited = false;
 
   constructor(onError: (identity: string, message: string) => void) {
-    this.child = fork(BOT_PROCESS, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    // A session of its own: with the kernel's autogroup scheduling each session is a CPU group, as each of a
+    // node's mediasoup workers is; bots left in the command's session would share one group's time. A bot
+    // process still leaves when this one goes (its IPC channel closes).
+    this.child = fork(BOT_PROCESS, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
     this.child.stderr?.on('data', (chunk) => {
       this.stderr = (this.stderr + chunk).slice(-2000);
     });
