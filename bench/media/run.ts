@@ -51,7 +51,9 @@ const WINDOW_S = Number(arg('window', '8'));
 const MAX_LOSS = Number(arg('max-loss', '0.01'));
 /** A system whose loss passes this stops climbing: the next steps would only lose more. */
 const GIVE_UP_LOSS = 0.05;
-const SETTLE_S = 25;
+/** How long a step's bots may take to join and see every stream: a join is a DTLS handshake in JS and a consume
+ * per track, so it grows with the subscribers. */
+const settleSeconds = (subscribers: number) => 20 + subscribers * 0.5;
 const BOT_PROCESSES = 2;
 
 interface Scenario {
@@ -183,6 +185,9 @@ interface StepResult {
   marginalPer1000: number;
   botCpu: number;
   failed: number;
+  /** Streams the subscribers received, and how many the step made (a stream that never flowed has no loss). */
+  streams: number;
+  expectedStreams: number;
 }
 
 let roomNumber = 0;
@@ -226,7 +231,7 @@ async function step(system: System, scenario: Scenario, load: number, rooms: num
   };
   const snapshot = async () => sumSnapshots(await fleet.snapshots());
   const waitFor = async (done: (s: FleetCounters) => boolean) => {
-    const deadline = Date.now() + SETTLE_S * 1000;
+    const deadline = Date.now() + settleSeconds(subscribers * rooms) * 1000;
     for (;;) {
       const sum = await snapshot();
       if (done(sum) || Date.now() > deadline) return sum;
@@ -264,6 +269,8 @@ async function step(system: System, scenario: Scenario, load: number, rooms: num
       marginalPer1000: received > 0 ? ((sfu - (system.idleCpu ?? 0) * seconds) * 1e6) / received : Number.NaN,
       botCpu: (s1.cpuMicros - s0.cpuMicros) / 1e6 / seconds,
       failed,
+      streams: s1.received.audio.tracks + s1.received.video.tracks,
+      expectedStreams: expected,
     };
   } finally {
     roomNumber += rooms;
@@ -309,6 +316,7 @@ async function main(): Promise<void> {
             head: [
               scenario.unit,
               'system',
+              'streams',
               'packets/s',
               'per worker',
               'loss',
@@ -338,7 +346,8 @@ async function main(): Promise<void> {
                 floorCost = result.cpuPer1000;
                 floorMarginal = result.marginalPer1000;
               }
-              const ok = result.loss <= MAX_LOSS && result.failed === 0;
+              const ok =
+                result.loss <= MAX_LOSS && result.failed === 0 && result.streams >= result.expectedStreams;
               if (ok) held.set(system.name, load);
               if (ok && system.name === 'lk-cluster node') {
                 nodePeak = Math.max(nodePeak, result.packetsPerSecond / workers);
@@ -350,6 +359,7 @@ async function main(): Promise<void> {
               table.push([
                 load,
                 system.name,
+                `${result.streams}/${result.expectedStreams}`,
                 Math.round(result.packetsPerSecond),
                 Math.round(result.packetsPerSecond / workers),
                 pct(result.loss),
