@@ -279,6 +279,8 @@ async function step(system: System, scenario: Scenario, load: number, rooms: num
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+/** A cost over the floor's at the same step; none when the floor did not run it (it had given up). */
+const ratio = (cost: number, floor: number) => (Number.isFinite(floor) ? (cost / floor).toFixed(2) : '-');
 
 async function main(): Promise<void> {
   const scenarios = arg('scenarios', 'audio,meeting,livestream')
@@ -339,6 +341,7 @@ async function main(): Promise<void> {
             : scenario.steps;
           for (const load of steps) {
             let floorCost = Number.NaN;
+            floorMarginal = Number.NaN;
             for (const system of systems) {
               if (done.has(system.name)) continue;
               const result = await step(system, scenario, load, workers);
@@ -365,9 +368,9 @@ async function main(): Promise<void> {
                 pct(result.loss),
                 `${pct(result.cpu)} (${pct(result.processCpu)})`,
                 result.cpuPer1000.toFixed(1),
-                system.name === 'floor' ? '1.00' : (result.cpuPer1000 / floorCost).toFixed(2),
+                system.name === 'floor' ? '1.00' : ratio(result.cpuPer1000, floorCost),
                 result.marginalPer1000.toFixed(1),
-                system.name === 'floor' ? '1.00' : (result.marginalPer1000 / floorMarginal).toFixed(2),
+                system.name === 'floor' ? '1.00' : ratio(result.marginalPer1000, floorMarginal),
                 pct(result.botCpu),
               ]);
             }
