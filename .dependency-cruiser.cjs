@@ -10,6 +10,10 @@
 // - node-not-supervisor: a node is a child of the supervisor and knows it only through src/node-contract.
 // - client-browser-safe: client/ and the src/signal/ and src/dashboard/ it shares are bundled for the browser;
 //   they may use only those and mediasoup-client, so no Node module or server code slips into the bundle.
+// - bots-not-node: loadtest/ holds the load-test bots, run in processes of their own; they are clients of a node
+//   (our signalling, WebRTC), so they never import the node, the CLI or the media stack.
+// - library-not-bots: src/ and commands/ start the bots by path (src/loadtest/bot-processes.ts), never import them,
+//   so the CLI's bundles never load the bots' DTLS and crypto.
 // - not-to-unresolvable: an import that does not resolve to a file escapes every rule above.
 
 /** npm packages src/ may not load: resolved (into a node_modules/, maybe behind a symlink) or not. */
@@ -25,7 +29,7 @@ module.exports = {
       name: 'no-circular',
       comment: 'Import cycles make load order and module state fragile; break the cycle with an interface.',
       severity: 'error',
-      from: { path: '^(src|server|cli|commands)/' },
+      from: { path: '^(src|server|cli|commands|loadtest)/' },
       to: { circular: true },
     },
     {
@@ -77,6 +81,21 @@ module.exports = {
           '^mediasoup-client(/|$)',
         ],
       },
+    },
+    {
+      name: 'bots-not-node',
+      comment: 'The load-test bots are clients of a node: no server/, commands/, cli/, @oclif or mediasoup.',
+      severity: 'error',
+      from: { path: '^loadtest/' },
+      to: { path: ['^(server|commands|cli)/', ...notInLibrary] },
+    },
+    {
+      name: 'library-not-bots',
+      comment:
+        'src/ and commands/ start the bots as processes (src/loadtest/bot-processes.ts), never import them.',
+      severity: 'error',
+      from: { path: '^(src|commands)/' },
+      to: { path: '^loadtest/' },
     },
     {
       name: 'not-to-unresolvable',

@@ -72,6 +72,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       transports: () => pool.alive.transports,
       signalSockets: () => signalling?.clients ?? 0,
       span: () => span?.totals(),
+      workerUsage: () => pool.usage(),
     },
     { node_id: id, region: config.region },
   );

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { NodeCounters, NodeState } from '../src/records.js';
+import type { WorkerUsage } from './media/worker-pool.js';
 
 const NODE_STATES: NodeState[] = ['starting', 'serving', 'draining', 'shutting_down'];
 
@@ -18,6 +19,8 @@ export interface MetricsSource {
   signalSockets(): number;
   /** Spanning rooms on this node: its legs, pipes to other nodes, and tracks piped out and in (absent: off). */
   span?(): { legs: number; pipes: number; tracksOut: number; tracksIn: number } | undefined;
+  /** CPU time of each live mediasoup worker, asked of the workers at scrape time. */
+  workerUsage(): Promise<WorkerUsage[]>;
 }
 
 /** The node's Prometheus instruments, in a registry of its own (served at GET /metrics). */
@@ -132,9 +135,15 @@ export class NodeMetrics {
     });
     this.workerCpuSeconds = new Gauge({
       name: 'lkc_worker_cpu_seconds',
-      help: 'CPU time (user + system) used by each mediasoup worker since it started',
+      help: 'CPU time (user + system) used by each mediasoup worker since it started, read at scrape time',
       labelNames: ['worker'],
       registers,
+      // Read when scraped, as process_cpu_seconds_total is: a load test takes the difference of two scrapes.
+      async collect() {
+        this.reset();
+        for (const { index, cpuSeconds } of await source.workerUsage())
+          this.set({ worker: String(index) }, cpuSeconds);
+      },
     });
     this.workerCpuLoad = new Gauge({
       name: 'lkc_worker_cpu_load',

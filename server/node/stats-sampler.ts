@@ -9,9 +9,23 @@ interface Counters {
   processCpuMicros: number;
   /** worker pid -> cpu seconds */
   workers: Map<number, number>;
+}
+
+/** The transports' byte counters when last read, and the rates read then. */
+interface ByteCounters {
+  at: number;
   /** transport id -> [bytes received, bytes sent] */
   transports: Map<string, [number, number]>;
+  inPerSec: number;
+  outPerSec: number;
 }
+
+/**
+ * Transport byte counters are read at most this often. Each read is one request per transport to its worker: at
+ * the lease's pace (every 0.5 s) that was the node's largest cost while media flowed, growing with participants
+ * (bench/media). Bytes/s is a rate for dashboards and placement, not a lease matter.
+ */
+const BYTES_INTERVAL_MS = 5000;
 
 /**
  * Measures the node's load: sysload from the load average, cpu load from the process and its workers' CPU time,
@@ -20,6 +34,7 @@ interface Counters {
  */
 export class StatsSampler {
   private previous?: Counters;
+  private bytes?: ByteCounters;
   private readonly cpus = availableParallelism();
 
   constructor(
@@ -32,15 +47,13 @@ export class StatsSampler {
     const now = Date.now();
     const usage = await this.pool.usage();
     const workers = new Map(usage.map((u) => [u.pid, u.cpuSeconds]));
-    const transports = await this.transportCounters();
-    const current: Counters = { at: now, processCpuMicros: cpuMicros(), workers, transports };
+    const { inPerSec, outPerSec } = await this.byteRates(now);
+    const current: Counters = { at: now, processCpuMicros: cpuMicros(), workers };
     const previous = this.previous;
     this.previous = current;
 
     const elapsedSeconds = previous ? Math.max((now - previous.at) / 1000, 0.001) : 0;
     let cpuSeconds = 0;
-    let bytesIn = 0;
-    let bytesOut = 0;
     if (previous) {
       cpuSeconds += (current.processCpuMicros - previous.processCpuMicros) / 1e6;
       for (const { index, pid, cpuSeconds: total } of usage) {
@@ -49,14 +62,7 @@ export class StatsSampler {
         cpuSeconds += delta;
         this.metrics.workerCpuLoad.set({ worker: String(index) }, delta / elapsedSeconds);
       }
-      for (const [id, [received, sent]] of transports) {
-        const [prevReceived, prevSent] = previous.transports.get(id) ?? [0, 0];
-        bytesIn += Math.max(received - prevReceived, 0);
-        bytesOut += Math.max(sent - prevSent, 0);
-      }
     }
-    for (const { index, cpuSeconds: total } of usage)
-      this.metrics.workerCpuSeconds.set({ worker: String(index) }, total);
 
     const totals = this.rooms.totals();
     const stats: NodeStats = {
@@ -68,8 +74,8 @@ export class StatsSampler {
       clients: totals.participants,
       tracks_in: totals.tracksIn,
       tracks_out: totals.tracksOut,
-      bytes_in_per_sec: previous ? Math.round(bytesIn / elapsedSeconds) : 0,
-      bytes_out_per_sec: previous ? Math.round(bytesOut / elapsedSeconds) : 0,
+      bytes_in_per_sec: inPerSec,
+      bytes_out_per_sec: outPerSec,
       counters: this.metrics.counterTotals(),
     };
     this.metrics.sysload.set(stats.sysload);
@@ -77,6 +83,29 @@ export class StatsSampler {
     this.metrics.bytesInPerSec.set(stats.bytes_in_per_sec);
     this.metrics.bytesOutPerSec.set(stats.bytes_out_per_sec);
     return stats;
+  }
+
+  /** Bytes/s in and out over the last BYTES_INTERVAL_MS or more; the counters are read again once that passed. */
+  private async byteRates(now: number): Promise<{ inPerSec: number; outPerSec: number }> {
+    const last = this.bytes;
+    if (last && now - last.at < BYTES_INTERVAL_MS) return last;
+    const transports = await this.transportCounters();
+    let inPerSec = 0;
+    let outPerSec = 0;
+    if (last) {
+      const seconds = Math.max((now - last.at) / 1000, 0.001);
+      let bytesIn = 0;
+      let bytesOut = 0;
+      for (const [id, [received, sent]] of transports) {
+        const [prevReceived, prevSent] = last.transports.get(id) ?? [0, 0];
+        bytesIn += Math.max(received - prevReceived, 0);
+        bytesOut += Math.max(sent - prevSent, 0);
+      }
+      inPerSec = Math.round(bytesIn / seconds);
+      outPerSec = Math.round(bytesOut / seconds);
+    }
+    this.bytes = { at: now, transports, inPerSec, outPerSec };
+    return this.bytes;
   }
 
   private async transportCounters(): Promise<Map<string, [number, number]>> {

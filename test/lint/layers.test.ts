@@ -94,6 +94,24 @@ test('src/ importing server/ fails as src-is-a-library', { timeout: timeoutMs },
   assert.doesNotMatch(output, /no-circular/, output);
 });
 
+test('the load-test bots importing the node fail as bots-not-node', { timeout: timeoutMs }, () => {
+  const { status, output } = cruisePlanted({
+    'loadtest/bot.ts': "import { x } from '../server/x.js';\nexport const bot = x + 1;\n",
+    'server/x.ts': 'export const x = 1;\n',
+  });
+  assert.notEqual(status, 0, output);
+  assert.match(output, /bots-not-node: loadtest\/bot\.ts → server\/x\.ts/, output);
+});
+
+test('src/ importing the load-test bots fails as library-not-bots', { timeout: timeoutMs }, () => {
+  const { status, output } = cruisePlanted({
+    'src/run.ts': "import { bot } from '../loadtest/bot.js';\nexport const run = bot + 1;\n",
+    'loadtest/bot.ts': 'export const bot = 1;\n',
+  });
+  assert.notEqual(status, 0, output);
+  assert.match(output, /library-not-bots: src\/run\.ts → loadtest\/bot\.ts/, output);
+});
+
 test('src/sdp/ may import mediasoup types, type-only; a mediasoup value fails as sdp-types-only', {
   timeout: timeoutMs,
 }, () => {

@@ -146,6 +146,22 @@ describe('secrets never printed', () => {
 
     ok(await run(['token', 'create', '--join', '-r', 'sec-room', '-i', 'alice', ...c]), 'token create');
     ok(await run(['token', 'create', '--admin', '-r', 'sec-room', '--json', ...c]), 'token create --json');
+    // The load test mints its bots' tokens from the configured key and hands them over IPC: none reaches output.
+    ok(
+      await run([
+        'load-test',
+        '--room',
+        'sec-load',
+        '--subscribers',
+        '1',
+        '--video',
+        '180p',
+        '--duration',
+        '1s',
+        ...c,
+      ]),
+      'load-test',
+    );
 
     // Secrets from the environment: a good LKC_KEYS, a malformed one, LKC_API_SECRET refused by the node.
     ok(await run(['config', 'validate', file], { LKC_KEYS: `envkey: ${envSecret}` }), 'LKC_KEYS');

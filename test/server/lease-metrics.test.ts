@@ -90,6 +90,7 @@ describe('the lease warns when the Redis round trip approaches it', () => {
         routers: () => 0,
         transports: () => 0,
         signalSockets: () => 0,
+        workerUsage: async () => [],
       },
       { node_id: 'n', region: '' },
     );

@@ -23,6 +23,7 @@ function newMetrics(): NodeMetrics {
       routers: zero,
       transports: zero,
       signalSockets: zero,
+      workerUsage: async () => [],
     },
     { node_id: 'ND_test', region: '' },
   );
