@@ -237,14 +237,27 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
   it("serves lk-cluster's own protocol on the leg too: the built-in page decodes the home's participant", async () => {
     const { west, east } = cluster.nodes;
     const page = await openJoinPage(cluster.browser, east.url, await token('dora'));
-    await waitFor(() => page.page.evaluate(() => lkc.joined), { what: 'the join page to join on the leg' });
+    let state = '';
+    await waitFor(
+      async () => {
+        const now = await page.page.evaluate(() => ({ joined: lkc.joined, state: lkc.state, error: lkc.error }));
+        state = `${now.state}${now.error ? `: ${now.error}` : ''}`;
+        return now.joined;
+      },
+      {
+        timeoutMs: 30_000,
+        what: () => `the join page to join on the leg (${state})\n${page.log.slice(-10).join('\n')}`,
+      },
+    );
     assert.equal(await page.page.evaluate(() => lkc.node), east.id);
+    let seen: unknown = [];
     await waitFor(
       async () => {
         const { inbound } = (await page.page.evaluate(() => lkc.stats())) as {
           inbound: { participant: string; kind: string; framesDecoded: number; packetsReceived: number }[];
         };
         const fromAlice = inbound.filter((entry) => entry.participant === 'alice');
+        seen = fromAlice;
         return (
           fromAlice.some((e) => e.kind === 'video' && e.framesDecoded > 10) &&
           fromAlice.some((e) => e.kind === 'audio' && e.packetsReceived > 20)
@@ -252,7 +265,8 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
       },
       {
         timeoutMs: 30_000,
-        what: () => `the page on the leg decoding alice from the home\n${page.log.slice(-10).join('\n')}`,
+        what: () =>
+          `the page on the leg decoding alice from the home: ${JSON.stringify(seen)}\n${page.log.slice(-10).join('\n')}`,
       },
     );
     // And the home's LiveKit client decodes the page's camera, piped the other way.
