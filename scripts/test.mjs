@@ -29,11 +29,30 @@ const concurrency = process.env.LKC_TEST_CONCURRENCY ?? '2';
 // The tests' own waits are bounded far below it and name what they waited for; this is the backstop.
 // LKC_TEST_TIMEOUT_MS overrides it, e.g. for a much slower machine or a debugger.
 const timeoutMs = process.env.LKC_TEST_TIMEOUT_MS ?? '120000';
-const result = spawnSync(
-  process.execPath,
-  ['--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...options, ...files],
-  {
-    stdio: 'inherit',
-  },
-);
-process.exit(result.status ?? 1);
+// These files hold clusters to figures that assume the machine is theirs: a node 300 ms from Redis must renew its
+// lease and place 200 rooms at once, browsers must decode through pipes between nodes, kills must be noticed within
+// a lease. Beside another file's nodes and browsers on two cores, a node starved of CPU for a second misses its
+// 1 s heartbeat bound and fails them for no fault of its own (seen in CI at load average 5.6), so they run one at
+// a time, after the rest.
+const ALONE = [
+  'faults/distant-redis.test.js',
+  'netns/separate-hosts.test.js',
+  'span/leg-failures.test.js',
+  'span/two-regions.test.js',
+  'topologies/failover-load.test.js',
+];
+const alone = files.filter((file) => ALONE.some((name) => file.endsWith(name)));
+const together = files.filter((file) => !alone.includes(file));
+
+function run(list, filesAtOnce) {
+  if (list.length === 0) return 0;
+  const result = spawnSync(
+    process.execPath,
+    ['--test', `--test-concurrency=${filesAtOnce}`, `--test-timeout=${timeoutMs}`, ...options, ...list],
+    { stdio: 'inherit' },
+  );
+  return result.status ?? 1;
+}
+
+const statuses = [run(together, concurrency), run(alone, '1')];
+process.exit(statuses.find((status) => status !== 0) ?? 0);
