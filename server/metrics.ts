@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { NodeCounters, NodeState } from '../src/records.js';
+import type { NodeCounters, NodeState, WebhookTotals } from '../src/records.js';
 import type { WorkerUsage } from './media/worker-pool.js';
 
 const NODE_STATES: NodeState[] = ['starting', 'serving', 'draining', 'shutting_down'];
@@ -46,6 +46,7 @@ export class NodeMetrics {
   readonly relayFrames: Counter;
   /** The counters' running totals as plain numbers, reported in the node record (prom-client reads are async). */
   private readonly totals: NodeCounters = { placements: 0, joins: 0, relay_frames: 0 };
+  private webhooks?: WebhookTotals;
 
   constructor(source: MetricsSource, labels: { node_id: string; region: string }) {
     const registers = [this.registry];
@@ -217,6 +218,28 @@ export class NodeMetrics {
   countRelayFrame(): void {
     this.relayFrames.inc();
     this.totals.relay_frames++;
+  }
+
+  /** Deliveries waiting on this node's webhook queue now. */
+  setWebhookQueue(queued: number): void {
+    this.webhookQueueLength.set(queued);
+    this.webhookTotals().queued = queued;
+  }
+
+  /** A webhook delivery (an event for one URL) ended: sent, failed after its retries, or dropped. */
+  countWebhook(event: string, outcome: 'sent' | 'failed' | 'dropped'): void {
+    this.webhookEvents.inc({ event, outcome });
+    this.webhookTotals()[outcome]++;
+  }
+
+  /** The webhook queue and its outcomes for the node record; undefined until the node queued a delivery. */
+  webhookReport(): WebhookTotals | undefined {
+    return this.webhooks && { ...this.webhooks };
+  }
+
+  private webhookTotals(): WebhookTotals {
+    this.webhooks ??= { queued: 0, sent: 0, failed: 0, dropped: 0 };
+    return this.webhooks;
   }
 
   /** Running totals since the node started (for the node record, whose readers turn them into rates). */

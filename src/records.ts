@@ -26,6 +26,16 @@ export interface NodeStats {
    * requested through the node, participants that joined its rooms, relay frames it received over the bus.
    */
   counters?: NodeCounters;
+  /** The node's webhook deliveries, once it has queued any (webhook.urls set): absent before. */
+  webhooks?: WebhookTotals;
+}
+
+/** A node's webhook queue now and what became of its deliveries since it started (one per event and URL). */
+export interface WebhookTotals {
+  queued: number;
+  sent: number;
+  failed: number;
+  dropped: number;
 }
 
 /** Running totals a node reports; absent in the records of nodes that predate them. */

@@ -1,4 +1,4 @@
-import type { DashboardNode, RoomDetails, Sample, Snapshot } from '../../src/dashboard/wire.js';
+import type { DashboardLeg, DashboardNode, RoomDetails, Sample, Snapshot } from '../../src/dashboard/wire.js';
 import { sparkline } from './svg.js';
 
 /** An element with its class and text. */
@@ -115,6 +115,10 @@ export function renderNodes(
     row('participants', String(node.clients));
     row('tracks', `${node.tracks_in} in / ${node.tracks_out} out`);
     row('media', `${bitrate(node.bytes_in_per_sec)} in / ${bitrate(node.bytes_out_per_sec)} out`);
+    if (node.webhooks) {
+      const { queued, sent, failed, dropped } = node.webhooks;
+      row('webhooks', `${queued} queued · ${sent} sent · ${failed} failed · ${dropped} dropped`);
+    }
     row(
       'per second',
       `${fixed(node.rates.placements)} placements, ${fixed(node.rates.joins)} joins, ${fixed(node.rates.relay_frames, 1)} relay frames`,
@@ -150,7 +154,7 @@ export function renderRooms(
   if (snapshot.rooms.length === 0) {
     const row = el('tr');
     const cell = el('td', 'empty', 'no rooms yet');
-    cell.colSpan = 6;
+    cell.colSpan = 7;
     row.append(cell);
     body.replaceChildren(row);
     return;
@@ -168,6 +172,7 @@ export function renderRooms(
         el('td', 'name', room.name),
         el('td', 'mono', shortId(room.node_id)),
         el('td', '', regionOf.get(room.node_id) ?? ''),
+        el('td', 'legs', legsText(room.legs)),
         el('td', 'num', String(room.num_participants)),
         el('td', 'num', String(room.num_publishers)),
         cell,
@@ -175,6 +180,14 @@ export function renderRooms(
       return row;
     }),
   );
+}
+
+/** A spanning room's legs as "node (region, why)", e.g. "ND_ab12… (eu-central-1, region)"; a dash for none. */
+function legsText(legs: DashboardLeg[]): string {
+  if (legs.length === 0) return '–';
+  return legs
+    .map((leg) => `${shortId(leg.node_id)} (${leg.region || 'no region'}, ${leg.reason})`)
+    .join(', ');
 }
 
 /** The room view: who is in the room and what each one publishes. */

@@ -41,7 +41,7 @@ export interface DashboardDeps {
     undrain(): Promise<NodeRecord>;
   };
   keys: Record<string, string>;
-  cluster: Pick<ClusterRouter, 'listNodes' | 'listRooms' | 'getNode' | 'getRoom' | 'getRoomNode'>;
+  cluster: Pick<ClusterRouter, 'listNodes' | 'listRooms' | 'getNode' | 'getRoom' | 'getRoomNode' | 'span'>;
   /** The room's participants, asked of the room's node (the Room API's ListParticipants). */
   participants(room: string): Promise<ParticipantView[]>;
   regions: readonly RegionConfig[];
@@ -76,7 +76,13 @@ async function serveFile(res: ServerResponse, file: string, type: string): Promi
 export function addDashboard(deps: DashboardDeps): Dashboard {
   const { http, self, cluster } = deps;
   const auth = new DashboardAuth(deps.keys);
-  const sampler = new ClusterSampler(cluster, {
+  const { span } = cluster;
+  const source = {
+    listNodes: () => cluster.listNodes(),
+    listRooms: () => cluster.listRooms(),
+    ...(span ? { listAllLegs: () => span.listAllLegs() } : {}),
+  };
+  const sampler = new ClusterSampler(source, {
     selfId: self.id,
     regions: deps.regions,
     intervalMs: deps.intervalMs,

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { RegionConfig } from '../../src/config/types.js';
 import { findRegion } from '../../src/geo/region-table.js';
-import type { NodeCounters, NodeView, RoomRecord } from '../../src/records.js';
+import type { LegRecord, NodeCounters, NodeView, RoomRecord } from '../../src/records.js';
 import type { DashboardNode, DashboardRegion, History, Rates, Sample, Snapshot } from './wire.js';
 
 /** How long the charts reach back. */
@@ -13,6 +13,8 @@ export interface SamplerSource {
   /** Every node the cluster knows, from the router's cached view (one catch-up script call per look). */
   listNodes(): Promise<NodeView[]>;
   listRooms(): Promise<RoomRecord[]>;
+  /** The legs of rooms that span nodes, by room; absent when the cluster has no span store (one node). */
+  listAllLegs?(): Promise<Map<string, LegRecord[]>>;
 }
 
 export interface SamplerOptions {
@@ -51,6 +53,7 @@ export class ClusterSampler extends EventEmitter<{ snapshot: [Snapshot] }> {
   private running?: Promise<void>;
   private last?: Snapshot;
   private rooms: RoomRecord[] = [];
+  private legs = new Map<string, LegRecord[]>();
 
   constructor(
     private readonly source: SamplerSource,
@@ -101,12 +104,14 @@ export class ClusterSampler extends EventEmitter<{ snapshot: [Snapshot] }> {
     try {
       // Room records are read only while a page listens: nobody else needs them once a second.
       const watched = this.listenerCount('snapshot') > 0;
-      const [nodes, rooms] = await Promise.all([
+      const [nodes, rooms, legs] = await Promise.all([
         this.source.listNodes(),
         watched ? this.source.listRooms() : Promise.resolve(undefined),
+        watched && this.source.listAllLegs ? this.source.listAllLegs() : Promise.resolve(undefined),
       ]);
       views = nodes;
       if (rooms) this.rooms = rooms;
+      if (legs) this.legs = legs;
     } catch (err) {
       error = `the shared store did not answer: ${(err as Error).message}`;
     }
@@ -187,6 +192,10 @@ export class ClusterSampler extends EventEmitter<{ snapshot: [Snapshot] }> {
         num_participants: room.num_participants,
         num_publishers: room.num_publishers,
         creation_time: room.creation_time,
+        // A leg on a dead node is about to be dropped by the others: only live ones are shown.
+        legs: (this.legs.get(room.name) ?? [])
+          .filter((leg) => alive.has(leg.node_id))
+          .map((leg) => ({ node_id: leg.node_id, region: leg.region, reason: leg.reason })),
       })),
       rooms_total: rooms.length,
       totals: {
@@ -219,6 +228,7 @@ export class ClusterSampler extends EventEmitter<{ snapshot: [Snapshot] }> {
       bytes_in_per_sec: stats.bytes_in_per_sec,
       bytes_out_per_sec: stats.bytes_out_per_sec,
       rates: this.tracked.get(view.id)?.rates ?? { ...ZERO },
+      ...(stats.webhooks ? { webhooks: { ...stats.webhooks } } : {}),
     };
   }
 

@@ -122,7 +122,9 @@ export class RoomRegistry extends EventEmitter<RegistryEvents> {
     let tracksIn = 0;
     let tracksOut = 0;
     for (const room of this.rooms.values()) {
-      participants += room.participants.size;
+      // Its own sessions: a spanning room's participants on other nodes are counted there (the cluster's sums
+      // and the selector's client limits would count them twice).
+      participants += room.localParticipants;
       tracksIn += room.tracksIn;
       tracksOut += room.tracksOut;
     }

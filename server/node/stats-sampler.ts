@@ -78,6 +78,8 @@ export class StatsSampler {
       bytes_out_per_sec: outPerSec,
       counters: this.metrics.counterTotals(),
     };
+    const webhooks = this.metrics.webhookReport();
+    if (webhooks) stats.webhooks = webhooks;
     this.metrics.sysload.set(stats.sysload);
     this.metrics.cpuLoad.set(stats.cpu_load);
     this.metrics.bytesInPerSec.set(stats.bytes_in_per_sec);

@@ -8,10 +8,7 @@ export interface WebhookQueueOptions {
   urls: string[];
   apiKey: string;
   apiSecret: string;
-  metrics: Pick<
-    NodeMetrics,
-    'webhookEvents' | 'webhookQueueLength' | 'webhookRetries' | 'webhookSendSeconds'
-  >;
+  metrics: Pick<NodeMetrics, 'countWebhook' | 'setWebhookQueue' | 'webhookRetries' | 'webhookSendSeconds'>;
   log: Logger;
   /** Deliveries (an event for one URL) waiting on this node at most; more are dropped. */
   maxQueued?: number;
@@ -102,7 +99,7 @@ export class WebhookQueue {
       }
       lane.items.push(delivery);
       this.queued++;
-      this.options.metrics.webhookQueueLength.set(this.queued);
+      this.options.metrics.setWebhookQueue(this.queued);
       if (!lane.running) {
         lane.running = true;
         // Sent outside the caller's stack: a room's event handler returns at once.
@@ -139,7 +136,7 @@ export class WebhookQueue {
       const outcome = this.abort.signal.aborted ? 'dropped' : await this.deliver(lane.url, delivery);
       lane.items.shift();
       this.queued--;
-      this.options.metrics.webhookQueueLength.set(this.queued);
+      this.options.metrics.setWebhookQueue(this.queued);
       this.count(delivery, outcome);
     }
     lane.running = false;
@@ -204,7 +201,7 @@ export class WebhookQueue {
   }
 
   private count(delivery: Delivery, outcome: Outcome): void {
-    this.options.metrics.webhookEvents.inc({ event: delivery.event, outcome });
+    this.options.metrics.countWebhook(delivery.event, outcome);
   }
 
   private warn(fields: Record<string, unknown>, message: string): void {

@@ -45,6 +45,8 @@ export interface DashboardNode {
   bytes_in_per_sec: number;
   bytes_out_per_sec: number;
   rates: Rates;
+  /** The node's webhook queue and outcomes since it started; absent until it queued any (webhook.urls set). */
+  webhooks?: { queued: number; sent: number; failed: number; dropped: number };
 }
 
 export interface DashboardRegion {
@@ -62,6 +64,15 @@ export interface DashboardRoom {
   num_publishers: number;
   /** Epoch seconds. */
   creation_time: number;
+  /** Nodes beside the home that hold a leg of the room (room.span), and why each was opened; empty otherwise. */
+  legs: DashboardLeg[];
+}
+
+export interface DashboardLeg {
+  node_id: string;
+  region: string;
+  /** 'region' (a participant in another region) or 'load' (the home was full). */
+  reason: string;
 }
 
 /** `event: snapshot`, about once a second. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RoomServiceClient } from 'livekit-server-sdk';
@@ -8,6 +8,7 @@ import type { Browser, Page, Request, Response } from 'playwright-core';
 import { createToken } from '../../src/auth/token.js';
 import { launchBrowser, openJoinPage } from '../e2e/browser.js';
 import { SEED_REGIONS } from '../helpers/config.js';
+import { fakeSysloadEnv, writeSysload } from '../helpers/fake-sysload.js';
 import {
   nodeConfig,
   startNode,
@@ -19,9 +20,12 @@ import {
 import { freePort } from '../helpers/ports.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
+import { startReceiver, type TestReceiver } from '../webhooks/receiver.js';
 
 const ROOM = 'dash-room';
 const SCREENSHOT = '/tmp/lkc-dashboard.png';
+/** The nodes' regions, in the order they start. */
+const REGIONS = ['us-west-2', 'us-west-2', 'us-east'];
 
 /** What the page exposes on `window.lkcDashboard` (client/dashboard/main.ts), as far as this test reads it. */
 interface DashboardApi {
@@ -29,7 +33,11 @@ interface DashboardApi {
     | {
         node: string;
         nodes: Array<{ id: string; state: string; region: string }>;
-        rooms: Array<{ name: string; node_id: string }>;
+        rooms: Array<{
+          name: string;
+          node_id: string;
+          legs: Array<{ node_id: string; region: string; reason: string }>;
+        }>;
         totals: { joins: number };
       }
     | undefined;
@@ -46,27 +54,39 @@ describe('cluster dashboard of a 3-node, 2-region cluster, in headless Chromium'
   let dir: string | undefined;
   const nodes: TestNode[] = [];
   let browser: Browser | undefined;
+  let webhooks: TestReceiver | undefined;
+  let loadTimer: NodeJS.Timeout | undefined;
 
   before(async () => {
     redis = await startRedis();
+    webhooks = await startReceiver();
     dir = mkdtempSync(join(tmpdir(), 'lkc-dash-'));
-    const regions = ['us-west-2', 'us-west-2', 'us-east'];
+    const sysload = join(dir, 'sysload');
+    const reportLoad = () => writeSysload(sysload, Math.min(0.85, loadavg()[0]! / availableParallelism()));
+    reportLoad();
+    loadTimer = setInterval(reportLoad, 1000);
     // Each node as soon as it runs: when one fails to start, the others must still be stopped.
-    for (const [i, region] of regions.entries()) {
+    for (const [i, region] of REGIONS.entries()) {
       const port = await freePort();
       const config = nodeConfig({ port, redis: redis.address, region });
-      // Any node, whatever its load: two shared cores run other suites too, and a busy machine must not refuse
-      // the test's room. The regions table still places the regions on the map.
-      config.node_selector = { kind: 'any', regions: SEED_REGIONS };
-      nodes.push(await startNode(writeConfig(dir, `node-${i}.yaml`, config), port));
+      // Region-aware, as a leg must be in the participant's region; the nodes report the machine's real load
+      // held under the limit (two shared cores run other suites too, and must not refuse the test's room).
+      config.node_selector = { kind: 'regionaware', sysload_limit: 0.9, regions: SEED_REGIONS };
+      // A participant in the other region gets a leg of the room, and the room's events go to a backend: the page
+      // shows both.
+      config.room = { ...(config.room as object), span: 'region' };
+      config.webhook = { api_key: TEST_KEY, urls: [webhooks.url] };
+      nodes.push(await startNode(writeConfig(dir, `node-${i}.yaml`, config), port, fakeSysloadEnv(sysload)));
     }
     browser = await launchBrowser();
   });
 
   after(async () => {
+    clearInterval(loadTimer);
     await browser?.close();
     await Promise.all(nodes.map((node) => node.stop()));
     await redis?.stop();
+    await webhooks?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -201,7 +221,8 @@ describe('cluster dashboard of a 3-node, 2-region cluster, in headless Chromium'
       `placed on a node of the cluster (${hostId})`,
     );
 
-    // Someone joins through another node (bridged to the room's node), publishing camera and microphone.
+    // Someone joins through a node of the other region, publishing camera and microphone: with room.span: region
+    // she gets a leg of the room in her own region.
     const joinToken = await createToken({
       apiKey: TEST_KEY,
       apiSecret: TEST_SECRET,
@@ -209,8 +230,11 @@ describe('cluster dashboard of a 3-node, 2-region cluster, in headless Chromium'
       grant: { roomJoin: true, room: ROOM },
       ttlSeconds: 600,
     });
-    const bridge = nodes.find((node) => node.id !== hostId)!;
-    const joined = await openJoinPage(browser, bridge.url, joinToken);
+    const regionOf = (node: TestNode) => REGIONS[nodes.indexOf(node)]!;
+    const homeRegion = regionOf(nodes.find((node) => node.id === hostId)!);
+    const near = nodes.find((node) => regionOf(node) !== homeRegion)!;
+    const nearRegion = regionOf(near);
+    const joined = await openJoinPage(browser, near.url, joinToken);
     try {
       await waitFor(
         () =>
@@ -226,6 +250,29 @@ describe('cluster dashboard of a 3-node, 2-region cluster, in headless Chromium'
         timeoutMs: 5000,
         what: 'a join to show in the joins per second',
       });
+      // The room's leg in alice's region, in the snapshot and in the rooms table.
+      const legId = await waitFor(
+        () =>
+          page.evaluate(
+            ([name, region]) =>
+              lkcDashboard
+                .snapshot()
+                ?.rooms.find((r) => r.name === name)
+                ?.legs.find((l) => l.region === region)?.node_id,
+            [ROOM, nearRegion],
+          ),
+        { timeoutMs: 5000, what: `the room's leg in ${nearRegion}` },
+      );
+      const legCell = (await page.locator(`#rooms-body tr[data-room="${ROOM}"] td.legs`).textContent()) ?? '';
+      assert.match(legCell, new RegExp(`\\(${nearRegion}, region\\)`));
+      // The home sent room_started and participant_joined to the backend: its card counts them sent.
+      await waitFor(
+        async () =>
+          /webhooks\s*0 queued · [1-9]\d* sent · 0 failed · 0 dropped/.test(
+            (await page.locator(`article.node[data-node-id="${hostId}"] dl.stats`).textContent()) ?? '',
+          ),
+        { timeoutMs: 5000, what: "the home's webhooks on its card" },
+      );
       await page.locator(`#rooms-body tr[data-room="${ROOM}"] button`).click();
       await waitFor(
         async () =>
@@ -235,11 +282,12 @@ describe('cluster dashboard of a 3-node, 2-region cluster, in headless Chromium'
         { timeoutMs: 5000, what: 'alice and her two tracks in the room view' },
       );
 
-      // Drain the room's node from the page: it keeps its room, so it stays draining.
-      await page.locator(`article.node[data-node-id="${hostId}"] button[data-action=drain]`).click();
+      // Drain alice's node (the leg) from the page: it keeps her session, so it stays draining. (A home with no
+      // one of its own would hand the room to its leg and stop.)
+      await page.locator(`article.node[data-node-id="${legId}"] button[data-action=drain]`).click();
       await waitFor(
         async () =>
-          (await page.locator(`article.node[data-node-id="${hostId}"]`).getAttribute('data-state')) ===
+          (await page.locator(`article.node[data-node-id="${legId}"]`).getAttribute('data-state')) ===
           'draining',
         { timeoutMs: 5000, what: 'the drained node to show as draining' },
       );
@@ -248,15 +296,15 @@ describe('cluster dashboard of a 3-node, 2-region cluster, in headless Chromium'
         what: 'the result of the drain',
       });
       // The charts have a few samples to draw by now.
-      assert.ok((await page.evaluate((id) => lkcDashboard.samples(id), hostId)) >= 2);
+      assert.ok((await page.evaluate((id) => lkcDashboard.samples(id), legId)) >= 2);
       await page.screenshot({ path: SCREENSHOT });
       if (process.env.LKC_DASHBOARD_SCREENSHOT)
         await page.screenshot({ path: process.env.LKC_DASHBOARD_SCREENSHOT });
 
-      await page.locator(`article.node[data-node-id="${hostId}"] button[data-action=undrain]`).click();
+      await page.locator(`article.node[data-node-id="${legId}"] button[data-action=undrain]`).click();
       await waitFor(
         async () =>
-          (await page.locator(`article.node[data-node-id="${hostId}"]`).getAttribute('data-state')) ===
+          (await page.locator(`article.node[data-node-id="${legId}"]`).getAttribute('data-state')) ===
           'serving',
         { timeoutMs: 5000, what: 'the undrained node to serve again' },
       );

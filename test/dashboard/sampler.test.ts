@@ -77,6 +77,16 @@ describe('dashboard sampler', () => {
           return nodes;
         },
         listRooms: async () => rooms,
+        listAllLegs: async () =>
+          new Map([
+            [
+              'b',
+              [
+                { node_id: 'n2', region: 'nowhere', opened_at: 1, reason: 'region' as const, why: 'far' },
+                { node_id: 'gone', region: 'mars', opened_at: 1, reason: 'load' as const, why: 'full' },
+              ],
+            ],
+          ]),
       },
       { selfId: 'n1', regions: [{ name: 'mars', lat: 1, lon: 2 }], windowMs: 3000, now: () => now },
     );
@@ -86,6 +96,7 @@ describe('dashboard sampler', () => {
     nodes = [view('n1', 'us-east', 9_000, 10), view('n2', 'nowhere', 9_000, 0)];
     await sampler.tick();
     nodes = [view('n1', 'us-east', 11_000, 20), view('n2', 'nowhere', 11_000, 0)];
+    nodes[0]!.stats.webhooks = { queued: 2, sent: 7, failed: 1, dropped: 0 };
     now = 12_000;
     await sampler.tick();
     const snapshot = seen.at(-1)!;
@@ -94,10 +105,12 @@ describe('dashboard sampler', () => {
     assert.deepEqual(snapshot.totals, { placements: 5, joins: 10, relay_frames: 50 });
     assert.equal(n1.self, true);
     assert.equal(n1.lease_ttl_ms, 1500);
-    // The room of a node the cluster does not know is left out.
+    assert.deepEqual(n1.webhooks, { queued: 2, sent: 7, failed: 1, dropped: 0 });
+    assert.equal(snapshot.nodes.find((node) => node.id === 'n2')!.webhooks, undefined);
+    // The room of a node the cluster does not know is left out, and so is a leg on such a node.
     assert.deepEqual(
-      snapshot.rooms.map((room) => room.name),
-      ['b'],
+      snapshot.rooms.map((room) => [room.name, room.legs]),
+      [['b', [{ node_id: 'n2', region: 'nowhere', reason: 'region' }]]],
     );
     assert.deepEqual(
       snapshot.regions.map((region) => [region.name, region.lat !== undefined]),

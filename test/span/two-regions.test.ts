@@ -240,7 +240,11 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
     let state = '';
     await waitFor(
       async () => {
-        const now = await page.page.evaluate(() => ({ joined: lkc.joined, state: lkc.state, error: lkc.error }));
+        const now = await page.page.evaluate(() => ({
+          joined: lkc.joined,
+          state: lkc.state,
+          error: lkc.error,
+        }));
         state = `${now.state}${now.error ? `: ${now.error}` : ''}`;
         return now.joined;
       },
