@@ -2,6 +2,7 @@ import {
   CreateRoomRequest,
   DataPacket_Kind,
   DeleteRoomRequest,
+  ForwardParticipantRequest,
   ListParticipantsRequest,
   ListParticipantsResponse,
   MoveParticipantRequest,
@@ -215,6 +216,15 @@ export class RoomApiClient {
   async moveParticipant(room: string, identity: string, destinationRoom: string): Promise<void> {
     const body = new MoveParticipantRequest({ room, identity, destinationRoom }).toJson();
     await this.call('MoveParticipant', body, { roomAdmin: true, room, destinationRoom });
+  }
+
+  /**
+   * Forwards a participant into another room (on any node): it stays where it is and also appears there, with its
+   * tracks, until it leaves.
+   */
+  async forwardParticipant(room: string, identity: string, destinationRoom: string): Promise<void> {
+    const body = new ForwardParticipantRequest({ room, identity, destinationRoom }).toJson();
+    await this.call('ForwardParticipant', body, { roomAdmin: true, room, destinationRoom });
   }
 
   private async call(method: string, body: unknown, grant: VideoGrant): Promise<Omit<NodeAnswer, 'status'>> {

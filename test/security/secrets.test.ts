@@ -125,6 +125,7 @@ describe('secrets never printed', () => {
       await run(['room', 'update-metadata', 'sec-room', 'n', '--json', ...c]),
       'room update-metadata --json',
     );
+    ok(await run(['room', 'forward', 'sec-room', 'bob', '--to', 'sec-room-4', ...c]), 'room forward');
     ok(await run(['room', 'move', 'sec-room', 'bob', '--to', 'sec-room-3', '--json', ...c]), 'room move');
     ok(await run([...p, 'remove', 'sec-room', 'alice', ...c]), 'room participants remove');
     // The node keeps a room, so a drain does not stop it before the undrain.

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ParticipantInfo_KindDetail } from '@livekit/protocol';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { admin, TEST_KEY, TEST_SECRET } from '../helpers/node-process.js';
+import { runCli } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { type AppCluster, startAppCluster } from '../livekit/app-cluster.js';
 import { type AppPage, openApp } from '../livekit/livekit-page.js';
@@ -101,7 +102,13 @@ describe("ForwardParticipant: a speaker's tracks in a room on another node", { t
       (await sdk.listParticipants(STAGE)).map((p) => p.identity),
       ['speaker'],
     );
-    await sdk.forwardParticipant(STAGE, 'speaker', OVERFLOW);
+    // The second time through the CLI.
+    const forwarded = await runCli(
+      ['room', 'forward', STAGE, 'speaker', '--to', OVERFLOW, '--url', cluster.nodes.a.url, '--json'],
+      { env: { LKC_API_KEY: TEST_KEY, LKC_API_SECRET: TEST_SECRET } },
+    );
+    assert.equal(forwarded.code, 0, forwarded.stderr);
+    assert.deepEqual(JSON.parse(forwarded.stdout), { identity: 'speaker', from: STAGE, to: OVERFLOW });
     await waitFor(async () => (await sdk.listParticipants(OVERFLOW)).some((p) => p.identity === 'speaker'), {
       what: 'a second forward',
     });
