@@ -37,6 +37,7 @@ const timeoutMs = process.env.LKC_TEST_TIMEOUT_MS ?? '120000';
 const ALONE = [
   'faults/distant-redis.test.js',
   'netns/separate-hosts.test.js',
+  'netns/spanning-hosts.test.js',
   'span/leg-failures.test.js',
   'span/two-regions.test.js',
   'topologies/failover-load.test.js',

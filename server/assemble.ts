@@ -26,6 +26,7 @@ import { startRelay } from './relay/relay-service.js';
 import { addSignalling, type Signalling } from './signal/rtc-service.js';
 import { Forwarding } from './span/forwarding.js';
 import { nodeIsFull } from './span/node-fullness.js';
+import { onOtherHost } from './span/other-host.js';
 import { SpanService } from './span/span-service.js';
 import type { RoomCallClient } from './twirp/bus-calls.js';
 import { ClusterRoomBackend } from './twirp/cluster-backend.js';
@@ -217,10 +218,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       place: async (room) =>
         (await node.placeRoom(room, { originRegion: config.region || undefined })).node.id,
       hostRoom: (room) => node.hostRoom(room),
-      otherHost: async (nodeId) => {
-        const peer = await router!.getNode(nodeId);
-        return peer !== undefined && peer.ip !== node.rtcListen.announcedAddress;
-      },
+      otherHost: onOtherHost(router, node.rtcListen.announcedAddress),
       log,
     });
     roomApi = addRoomServiceRoutes({

@@ -74,6 +74,8 @@ export interface RoomPartInfo {
     tracks_out: number;
     video_flowing: number;
     tracks_in: number;
+    /** The pipe is SRTP-encrypted: the two nodes are on different hosts. */
+    srtp: boolean;
   }>;
 }
 

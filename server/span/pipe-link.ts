@@ -133,6 +133,11 @@ export class PipeLink {
     return { bytesSent: stats?.bytesSent ?? 0, bytesReceived: stats?.bytesReceived ?? 0 };
   }
 
+  /** Whether media on this pipe is SRTP-encrypted (the nodes are on different hosts). */
+  get encrypted(): boolean {
+    return this.transport.srtpParameters !== undefined;
+  }
+
   get tracksOut(): number {
     return this.outgoing.size;
   }

@@ -8,6 +8,7 @@ import type { BusMessage, NodeBus } from '../bus/node-bus.js';
 import type { Logger } from '../logger.js';
 import type { Room, RoomPartInfo } from '../media/room.js';
 import type { RoomRegistry } from '../media/room-registry.js';
+import { onOtherHost } from './other-host.js';
 import { RoomSpan } from './room-span.js';
 import { SPAN_MESSAGE_TYPES, type SpanMessage } from './span-messages.js';
 
@@ -170,6 +171,7 @@ export class SpanService {
         tracks_out: link.tracksOut,
         video_flowing: link.videoFlowing,
         tracks_in: link.incoming.size,
+        srtp: link.encrypted,
       })),
     };
   }
@@ -181,10 +183,7 @@ export class SpanService {
       self: deps.self,
       store: deps.store,
       send: (nodeId, message) => deps.bus.send(nodeId, message as unknown as BusMessage),
-      otherHost: async (nodeId) => {
-        const node = await deps.cluster.getNode(nodeId);
-        return node !== undefined && node.ip !== deps.self.ip;
-      },
+      otherHost: onOtherHost(deps.cluster, deps.self.ip),
       closeRoom: (r, reason, options) => deps.rooms.closeRoom(r, reason, options),
       writeRecord: (r) => deps.rooms.writeRecord(r),
       draining: deps.draining,

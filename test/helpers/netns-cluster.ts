@@ -34,6 +34,12 @@ export interface LanCluster {
   stop(): Promise<void>;
 }
 
+/** What a test changes of each node: its config beyond nodeConfig's, and its environment beyond cleanEnv's. */
+export interface LanNodeOptions {
+  configure?: (host: string, config: Record<string, unknown>) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
  * Starts redis-server on `redisHost` bound to its LAN address, then one node on each of `nodeHosts`, bound to
  * its own address and announcing it (`rtc.node_ip`), with nodeConfig's short test lease; waits (from the client
@@ -44,6 +50,7 @@ export async function startLanCluster(
   client: LanClient,
   redisHost: string,
   nodeHosts: string[],
+  options: LanNodeOptions = {},
 ): Promise<LanCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'lkc-netns-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
@@ -88,7 +95,7 @@ export async function startLanCluster(
     );
     await Promise.all(
       nodeHosts.map(async (host) => {
-        nodes[host] = await startLanNode(lan, client, host, dir, redisAddress);
+        nodes[host] = await startLanNode(lan, client, host, dir, redisAddress, options);
       }),
     );
     await waitFor(
@@ -110,14 +117,16 @@ async function startLanNode(
   host: string,
   dir: string,
   redisAddress: string,
+  options: LanNodeOptions,
 ): Promise<LanNode> {
   const ip = lan.hosts[host]!.ip;
   const config = nodeConfig({ port: NODE_PORT, redis: redisAddress });
   config.bind_addresses = [ip];
   (config.rtc as Record<string, unknown>).node_ip = ip;
+  options.configure?.(host, config);
   const file = writeConfig(dir, `${host}.yaml`, config);
   const child = lan.run(host, process.execPath, [NODE_MAIN, '--config', file], {
-    env: cleanEnv(),
+    env: { ...cleanEnv(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = collectOutput(child);

@@ -279,5 +279,7 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
       what: "carol on the home decoding the page's video from the leg",
     });
     assert.equal((await part(west.url)).pipes[0].tracks_in, 4);
+    // Both nodes on this host: the pipe stays in the clear (test/netns/spanning-hosts: SRTP between hosts).
+    assert.equal((await part(west.url)).pipes[0].srtp, false);
   });
 });
