@@ -1,8 +1,10 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import type { Config } from '../src/config/types.js';
+import { checkName } from '../src/names.js';
 import { RoomApiClient } from '../src/node-client/room-api-client.js';
 import { resolveRoomApiTarget } from '../src/node-client/room-api-target.js';
 import type { ClusterState } from '../src/supervisor/state-file.js';
+import { nameArg } from './names.js';
 
 /** The `--url` flag every Room API command takes: which node to call. */
 export const roomApiFlags = {
@@ -19,4 +21,19 @@ export function roomApiClient(
 ): RoomApiClient {
   const target = resolveRoomApiTarget(loaded.config, { url, cluster: loaded.cluster, env: process.env });
   return new RoomApiClient(target);
+}
+
+/** The arguments of every command about one participant: its room and its identity. */
+export const participantArgs = {
+  room: nameArg('a room name', 'the room the participant is in'),
+  identity: Args.string({ description: 'the participant’s identity', required: true }),
+};
+
+/** `--to`: the room a participant goes to (move) or also appears in (forward). */
+export function toRoomFlag(description: string) {
+  return Flags.string({
+    description,
+    required: true,
+    parse: async (value) => checkName(value, 'a room name'),
+  });
 }

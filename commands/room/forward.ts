@@ -1,8 +1,5 @@
-import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { nameArg } from '../../cli/names.js';
-import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
-import { checkName } from '../../src/names.js';
+import { participantArgs, roomApiClient, roomApiFlags, toRoomFlag } from '../../cli/room-api-flags.js';
 
 export default class RoomForward extends BaseCommand<typeof RoomForward> {
   static override description =
@@ -15,18 +12,11 @@ export default class RoomForward extends BaseCommand<typeof RoomForward> {
     },
   ];
 
-  static override args = {
-    room: nameArg('a room name', 'the room the participant is in'),
-    identity: Args.string({ description: 'the participant’s identity', required: true }),
-  };
+  static override args = participantArgs;
 
   static override flags = {
     ...roomApiFlags,
-    to: Flags.string({
-      description: 'the room to forward it into',
-      required: true,
-      parse: async (value) => checkName(value, 'a room name'),
-    }),
+    to: toRoomFlag('the room to forward it into'),
   };
 
   public async run(): Promise<{ identity: string; from: string; to: string }> {

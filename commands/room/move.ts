@@ -1,8 +1,5 @@
-import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { nameArg } from '../../cli/names.js';
-import { roomApiClient, roomApiFlags } from '../../cli/room-api-flags.js';
-import { checkName } from '../../src/names.js';
+import { participantArgs, roomApiClient, roomApiFlags, toRoomFlag } from '../../cli/room-api-flags.js';
 
 export default class RoomMove extends BaseCommand<typeof RoomMove> {
   static override description =
@@ -18,18 +15,11 @@ export default class RoomMove extends BaseCommand<typeof RoomMove> {
     },
   ];
 
-  static override args = {
-    room: nameArg('a room name', 'the room the participant is in'),
-    identity: Args.string({ description: 'the participant’s identity', required: true }),
-  };
+  static override args = participantArgs;
 
   static override flags = {
     ...roomApiFlags,
-    to: Flags.string({
-      description: 'the room to move it to',
-      required: true,
-      parse: async (value) => checkName(value, 'a room name'),
-    }),
+    to: toRoomFlag('the room to move it to'),
   };
 
   public async run(): Promise<{ identity: string; from: string; to: string }> {

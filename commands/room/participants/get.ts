@@ -1,8 +1,6 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../../cli/base-command.js';
-import { nameArg } from '../../../cli/names.js';
 import { renderParticipant } from '../../../cli/participant-tables.js';
-import { roomApiClient, roomApiFlags } from '../../../cli/room-api-flags.js';
+import { participantArgs, roomApiClient, roomApiFlags } from '../../../cli/room-api-flags.js';
 
 export default class RoomParticipantsGet extends BaseCommand<typeof RoomParticipantsGet> {
   static override description =
@@ -16,10 +14,7 @@ export default class RoomParticipantsGet extends BaseCommand<typeof RoomParticip
     },
   ];
 
-  static override args = {
-    room: nameArg('a room name', 'room name'),
-    identity: Args.string({ description: 'the participant’s identity', required: true }),
-  };
+  static override args = participantArgs;
 
   static override flags = {
     ...roomApiFlags,

@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../../cli/base-command.js';
-import { nameArg } from '../../../cli/names.js';
-import { roomApiClient, roomApiFlags } from '../../../cli/room-api-flags.js';
+import { participantArgs, roomApiClient, roomApiFlags } from '../../../cli/room-api-flags.js';
 import { LkcError } from '../../../src/errors.js';
 import { TRACK_SOURCES, type TrackPick, trackKindName } from '../../../src/node-client/track-pick.js';
 
@@ -28,8 +27,7 @@ export default class RoomParticipantsMute extends BaseCommand<typeof RoomPartici
   ];
 
   static override args = {
-    room: nameArg('a room name', 'room name'),
-    identity: Args.string({ description: 'the participant’s identity', required: true }),
+    ...participantArgs,
     track: Args.string({
       description: 'the track’s sid (TR_...); without it, --kind or --source picks the track',
     }),

@@ -1,7 +1,5 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../../cli/base-command.js';
-import { nameArg } from '../../../cli/names.js';
-import { roomApiClient, roomApiFlags } from '../../../cli/room-api-flags.js';
+import { participantArgs, roomApiClient, roomApiFlags } from '../../../cli/room-api-flags.js';
 
 export default class RoomParticipantsRemove extends BaseCommand<typeof RoomParticipantsRemove> {
   static override description =
@@ -11,10 +9,7 @@ export default class RoomParticipantsRemove extends BaseCommand<typeof RoomParti
     { command: '<%= config.bin %> room participants remove standup bob', description: 'bob leaves standup' },
   ];
 
-  static override args = {
-    room: nameArg('a room name', 'room name'),
-    identity: Args.string({ description: 'the participant’s identity', required: true }),
-  };
+  static override args = participantArgs;
 
   static override flags = {
     ...roomApiFlags,

@@ -1,8 +1,6 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../../cli/base-command.js';
-import { nameArg } from '../../../cli/names.js';
 import { participantUpdateFlags, participantUpdateOf } from '../../../cli/participant-flags.js';
-import { roomApiClient, roomApiFlags } from '../../../cli/room-api-flags.js';
+import { participantArgs, roomApiClient, roomApiFlags } from '../../../cli/room-api-flags.js';
 
 export default class RoomParticipantsUpdate extends BaseCommand<typeof RoomParticipantsUpdate> {
   static override description =
@@ -28,10 +26,7 @@ export default class RoomParticipantsUpdate extends BaseCommand<typeof RoomParti
     },
   ];
 
-  static override args = {
-    room: nameArg('a room name', 'room name'),
-    identity: Args.string({ description: 'the participant’s identity', required: true }),
-  };
+  static override args = participantArgs;
 
   static override flags = {
     ...roomApiFlags,
