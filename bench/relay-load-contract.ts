@@ -39,6 +39,8 @@ export interface LoadSnapshot {
   paths: Record<RelayPath, PathCounts>;
   /** How late each send fired after its slot (histogram): the client process's own lag. */
   lateness: number[];
+  /** Sessions the node closed, by "code reason" (the reason's session and frame numbers blanked out). */
+  closes: Record<string, number>;
 }
 
 export type FromLoadWorker =

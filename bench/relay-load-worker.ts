@@ -27,6 +27,7 @@ function emptyCounts(): PathCounts {
 
 const counts: Record<RelayPath, PathCounts> = { direct: emptyCounts(), bridged: emptyCounts() };
 const lateness = emptyHistogram();
+const closes: Record<string, number> = {};
 
 function tell(message: FromLoadWorker): void {
   process.send?.(message);
@@ -58,10 +59,13 @@ class Session {
       this.counts.answered++;
       this.counts.histogram[bucketOf(performance.now() - sentAt)]!++;
     });
-    socket.on('close', () => {
+    socket.on('close', (code: number, reason: Buffer) => {
       if (this.closed) return;
       this.closed = true;
       this.counts.closed++;
+      // Ids and numbers blanked, so that one cause hit by many sessions counts as one.
+      const why = `${code} ${String(reason).replace(/[0-9a-f]{8}-[0-9a-f-]{27}|\d+/g, 'N')}`;
+      closes[why] = (closes[why] ?? 0) + 1;
       this.counts.inflight -= this.pending.size;
       this.pending.clear();
       this.pace(0);
@@ -201,7 +205,11 @@ async function joinAll(specs: LoadSessionSpec[], protocol: LoadProtocol, concurr
 
 function snapshot(): LoadSnapshot {
   const copy = (c: PathCounts): PathCounts => ({ ...c, histogram: [...c.histogram] });
-  return { paths: { direct: copy(counts.direct), bridged: copy(counts.bridged) }, lateness: [...lateness] };
+  return {
+    paths: { direct: copy(counts.direct), bridged: copy(counts.bridged) },
+    lateness: [...lateness],
+    closes: { ...closes },
+  };
 }
 
 process.on('disconnect', () => process.exit(0));

@@ -4,9 +4,10 @@
 // at the same moment. Two real node processes on a private redis-server; the clients run in worker processes of
 // their own (bench/relay-load-worker.ts), every process in its own session (its own CPU group). It reports the
 // frames carried, the CPU of each process per 1,000 frames over the measuring window, and p50/p99 of both paths.
-// When the machine does not carry the asked rate it steps down to the largest rate it does carry.
+// It ramps up to the asked rate through fractions of it, one window each, and stops at the first window it does
+// not carry: the last one carried is the largest rate this machine carries (overload may end sessions).
 // Run by hand: `npm run build && node dist/bench/relay.js --sessions 1000 --rate 10 --duration 30s
-// [--direct-sessions 100] [--rooms 50] [--workers 2] [--warmup 5s] [--idle 5s] [--protocol json|livekit] [--no-step-down]
+// [--direct-sessions 100] [--rooms 50] [--workers 2] [--warmup 5s] [--idle 5s] [--protocol json|livekit] [--no-ramp]
 // [--json]`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,8 +39,8 @@ const TARGET_P99_MS = 5;
 /** A window is carried when this share of its requests was answered and the clients sent what was asked. */
 const ANSWERED_SHARE = 0.99;
 const SENT_SHARE = 0.95;
-/** Step-downs after a window that was not carried, before the run gives up. */
-const MAX_STEPS = 4;
+/** The windows of the ramp, as fractions of the asked rate. */
+const RAMP = [0.1, 0.25, 0.5, 0.75, 1];
 
 class BadInput extends Error {}
 
@@ -71,7 +72,7 @@ interface Options {
   progressMs: number;
   workers: number;
   protocol: LoadProtocol;
-  stepDown: boolean;
+  ramp: boolean;
   json: boolean;
 }
 
@@ -94,7 +95,7 @@ function options(): Options {
     progressMs: duration('progress', '5s'),
     workers: count('workers', '2', 1),
     protocol,
-    stepDown: !process.argv.includes('--no-step-down'),
+    ramp: !process.argv.includes('--no-ramp'),
     json: process.argv.includes('--json'),
   };
 }
@@ -178,6 +179,7 @@ interface Reading {
   at: number;
   paths: Record<RelayPath, PathCounts>;
   lateness: number[];
+  closes: Record<string, number>;
   cpu: Record<string, number>;
 }
 
@@ -195,7 +197,9 @@ async function read(workers: LoadWorker[], watched: Watched[]): Promise<Reading>
   });
   const paths: Record<RelayPath, PathCounts> = { direct: empty(), bridged: empty() };
   const lateness = emptyHistogram();
+  const closes: Record<string, number> = {};
   for (const s of snapshots) {
+    for (const [why, n] of Object.entries(s.closes)) closes[why] = (closes[why] ?? 0) + n;
     for (const path of RELAY_PATHS) {
       const sum = paths[path];
       const got = s.paths[path];
@@ -207,7 +211,7 @@ async function read(workers: LoadWorker[], watched: Watched[]): Promise<Reading>
     }
     addHistogram(lateness, s.lateness);
   }
-  return { at, paths, lateness, cpu };
+  return { at, paths, lateness, closes, cpu };
 }
 
 interface PathFigures {
@@ -252,6 +256,8 @@ interface WindowFigures {
   clientLatenessP99: number;
   carried: boolean;
   targetMet: boolean;
+  /** Sessions the nodes had closed by the end of the window, by reason. */
+  closes: Record<string, number>;
   loadAverage: string;
 }
 
@@ -340,6 +346,7 @@ function between(
     clientLatenessP99: histogramPercentile(lateness, 0.99) ?? 0,
     carried,
     targetMet: carried && addsP50 <= TARGET_P50_MS && addsP99 <= TARGET_P99_MS,
+    closes: b.closes,
     loadAverage: loadAverage(),
   };
 }
@@ -503,6 +510,22 @@ async function main(o: Options): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lkc-bench-relay-load-'));
   let redis: LocalRedis | undefined;
   const workers: LoadWorker[] = [];
+  let cleaned: Promise<void> | undefined;
+  const cleanUp = () => {
+    cleaned ??= (async () => {
+      for (const w of workers) w.send({ type: 'close' });
+      await stopChildren();
+      await redis?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    })();
+    return cleaned;
+  };
+  // Interrupted: the same clean-up as at the end, then out.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      log(`${signal}: stopping the nodes, redis-server and the clients`);
+      void cleanUp().finally(() => process.exit(130));
+    });
   try {
     redis = await startLocalRedis();
     // LiveKit's join opens two WebRTC transports per session on the room node, each on a UDP port of its own.
@@ -563,21 +586,18 @@ async function main(o: Options): Promise<void> {
         .join(', ')}`,
     );
     const run: Run = { log, workers, watched, sessions, options: o, idle };
-    const windows: WindowFigures[] = [await measure(run, o.rate)];
-    let rate = o.rate;
-    for (let step = 0; o.stepDown && step < MAX_STEPS && !windows.at(-1)!.carried; step++) {
-      const last = windows.at(-1)!;
-      // Next: a little under what the last window did carry, and in any case well under what it was asked.
-      const answered = last.direct.answeredPerSecond + last.bridged.answeredPerSecond;
-      const next = Math.min(0.8 * rate, (0.9 * answered) / (o.direct + o.bridged));
-      rate = Math.max(0.1, Math.floor(next * 10) / 10);
-      if (rate >= last.ratePerSession) break;
+    const windows: WindowFigures[] = [];
+    for (const fraction of o.ramp ? RAMP : [1]) {
+      const rate = Math.round(o.rate * fraction * 100) / 100;
+      if (rate <= 0 || (windows.length > 0 && rate <= windows.at(-1)!.ratePerSession)) continue;
       windows.push(await measure(run, rate));
+      if (!windows.at(-1)!.carried) break;
     }
     for (const w of workers) w.send({ type: 'close' });
 
-    const main = windows[0]!;
-    const carried = windows.find((w) => w.carried);
+    const main = windows.at(-1)!;
+    const carried = windows.findLast((w) => w.carried);
+    const reached = main.ratePerSession === o.rate;
     const request =
       o.protocol === 'livekit'
         ? 'LiveKit pingReq -> pongResp (protobuf, binary frames)'
@@ -588,8 +608,8 @@ async function main(o: Options): Promise<void> {
         `request ${request}, open loop, paced per session with +-10% jitter, ${o.workers} client processes`,
       machineLine(loadAtStart),
       windowsTable(windows),
-      `asked rate (${o.rate}/s per session, ${perSecond(main.offeredPerSecond)} requests/s, ` +
-        `${main.seconds.toFixed(1)} s measured):`,
+      `${reached ? 'asked rate' : 'first rate not carried'} (${main.ratePerSession}/s per session, ` +
+        `${perSecond(main.offeredPerSecond)} requests/s offered, ${main.seconds.toFixed(1)} s measured):`,
       detailTable(main),
     ];
     if (carried && carried !== main)
@@ -602,8 +622,11 @@ async function main(o: Options): Promise<void> {
     lines.push(
       `client lag (p99 of how late a send fired after its slot): ${windows.map((w) => `${ms(w.clientLatenessP99)} ms`).join(', ')}`,
       `target (${o.bridged} sessions x ${o.rate}/s carried, bridge adds <= ${TARGET_P50_MS} ms at p50 and ` +
-        `<= ${TARGET_P99_MS} ms at p99): ${main.targetMet ? 'met' : 'NOT met'}`,
+        `<= ${TARGET_P99_MS} ms at p99): ${reached && main.targetMet ? 'met' : 'NOT met'}`,
     );
+    const closed = Object.entries(main.closes);
+    if (closed.length > 0)
+      lines.push(`sessions the nodes closed: ${closed.map(([why, n]) => `${n} x "${why}"`).join(', ')}`);
     for (const line of lines) log(line);
     if (o.json) {
       const result = {
@@ -616,15 +639,12 @@ async function main(o: Options): Promise<void> {
         askedRatePerSession: o.rate,
         windows,
         largestCarriedRatePerSession: carried?.ratePerSession ?? null,
-        targetMet: main.targetMet,
+        targetMet: reached && main.targetMet,
       };
       console.log(JSON.stringify(result, null, 2));
     }
   } finally {
-    for (const w of workers) w.send({ type: 'close' });
-    await stopChildren();
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 
