@@ -31,3 +31,15 @@ export function childPids(pid: number): number[] {
   }
   return found;
 }
+
+/**
+ * Seconds the main thread of `pid` has spent runnable but waiting for a CPU (the second field of
+ * /proc/<pid>/schedstat, in ns): how much the machine's other work held it back. 0 once it is gone.
+ */
+export function processWaitSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return 0;
+  }
+}

@@ -19,7 +19,7 @@ import { addHistogram, emptyHistogram, histogramPercentile } from '../src/loadte
 import { type LocalRedis, startLocalRedis } from '../src/supervisor/local-redis.js';
 import { arg } from './args.js';
 import { machineLine } from './machine.js';
-import { childPids, processCpuSeconds } from './proc-cpu.js';
+import { childPids, processCpuSeconds, processWaitSeconds } from './proc-cpu.js';
 import {
   type FromLoadWorker,
   type LoadProtocol,
@@ -36,9 +36,13 @@ const WORKER = fileURLToPath(new URL('./relay-load-worker.js', import.meta.url))
 /** Targets of issue 18: what the bridge may add to the direct path's round trip. */
 const TARGET_P50_MS = 1;
 const TARGET_P99_MS = 5;
-/** A window is carried when this share of its requests was answered and the clients sent what was asked. */
+/**
+ * A window is carried when this share of its requests was answered, the clients sent what was asked, no session
+ * was closed, and what was still in flight at its end was at most BACKLOG_S of the offered load (no queue grew).
+ */
 const ANSWERED_SHARE = 0.99;
 const SENT_SHARE = 0.95;
+const BACKLOG_S = 0.1;
 /** The windows of the ramp, as fractions of the asked rate. */
 const RAMP = [0.1, 0.25, 0.5, 0.75, 1];
 
@@ -171,6 +175,9 @@ class LoadWorker {
 /** The processes whose CPU the run reads. */
 interface Watched {
   name: string;
+  /** The process itself (its main thread's waits are read). */
+  pid: number;
+  /** The process and its children (their CPU is added up). */
   pids: () => number[];
 }
 
@@ -181,13 +188,18 @@ interface Reading {
   lateness: number[];
   closes: Record<string, number>;
   cpu: Record<string, number>;
+  waited: Record<string, number>;
 }
 
 async function read(workers: LoadWorker[], watched: Watched[]): Promise<Reading> {
   const snapshots = await Promise.all(workers.map((w) => w.snapshot()));
   const at = performance.now();
   const cpu: Record<string, number> = {};
-  for (const w of watched) cpu[w.name] = w.pids().reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const waited: Record<string, number> = {};
+  for (const w of watched) {
+    cpu[w.name] = w.pids().reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+    waited[w.name] = processWaitSeconds(w.pid);
+  }
   const empty = (): PathCounts => ({
     sent: 0,
     answered: 0,
@@ -211,7 +223,7 @@ async function read(workers: LoadWorker[], watched: Watched[]): Promise<Reading>
     }
     addHistogram(lateness, s.lateness);
   }
-  return { at, paths, lateness, closes, cpu };
+  return { at, paths, lateness, closes, cpu, waited };
 }
 
 interface PathFigures {
@@ -233,6 +245,11 @@ interface ProcessFigures {
   corePercent: number;
   /** CPU ms per 1,000 frames that process carried (requests and answers); undefined for the clients. */
   msPer1000Frames?: number;
+  /**
+   * Share of the window its main thread was ready to run but waited for a CPU: the machine's other work (and this
+   * run's other processes) holding it back.
+   */
+  waitedPercent: number;
   /** Its share of one core with every session joined and idle, measured before the windows. */
   idleCorePercent?: number;
   /** The same per 1,000 frames with the idle share taken off: what the frames themselves cost. */
@@ -313,6 +330,7 @@ function between(
       name,
       cpuSeconds,
       corePercent,
+      waitedPercent: (100 * (b.waited[name]! - (a.waited[name] ?? 0))) / seconds,
       msPer1000Frames: per1000(corePercent),
       idleCorePercent,
       msPer1000FramesAboveIdle:
@@ -328,7 +346,7 @@ function between(
   const carried =
     sent >= SENT_SHARE * offeredPerSecond &&
     answered >= ANSWERED_SHARE * sent &&
-    backlog <= offeredPerSecond &&
+    backlog <= BACKLOG_S * offeredPerSecond &&
     direct.closed + bridged.closed === 0;
   const addsP50 = bridged.p50 - direct.p50;
   const addsP99 = bridged.p99 - direct.p99;
@@ -362,7 +380,9 @@ const signed = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toF
 const perSecond = (v: number) => Math.round(v).toLocaleString('en-US');
 
 function progressLine(w: WindowFigures, elapsed: number): string {
-  const cpu = w.processes.map((p) => `${p.name} ${p.corePercent.toFixed(0)}%`).join(', ');
+  const cpu = w.processes
+    .map((p) => `${p.name} ${p.corePercent.toFixed(0)}% (waited ${p.waitedPercent.toFixed(0)}%)`)
+    .join(', ');
   return (
     `  ${(elapsed / 1000).toFixed(0)}s: sent ${perSecond(w.direct.sentPerSecond + w.bridged.sentPerSecond)}/s, ` +
     `answered ${perSecond(w.direct.answeredPerSecond + w.bridged.answeredPerSecond)}/s; ` +
@@ -482,6 +502,7 @@ function detailTable(w: WindowFigures): string {
       'CPU s',
       '% of a core',
       'idle % of a core',
+      '% waiting for a CPU',
       'frames/s it carried',
       'CPU ms per 1,000 frames',
       'above idle',
@@ -495,6 +516,7 @@ function detailTable(w: WindowFigures): string {
       p.cpuSeconds.toFixed(2),
       p.corePercent.toFixed(1),
       p.idleCorePercent === undefined ? '-' : p.idleCorePercent.toFixed(1),
+      p.waitedPercent.toFixed(1),
       frames === undefined ? '-' : perSecond(frames),
       p.msPer1000Frames === undefined ? '-' : p.msPer1000Frames.toFixed(2),
       p.msPer1000FramesAboveIdle === undefined ? '-' : p.msPer1000FramesAboveIdle.toFixed(2),
@@ -567,12 +589,12 @@ async function main(o: Options): Promise<void> {
     await Promise.all(workers.map((w, i) => w.join(shares[i]!, o.protocol)));
     log(`joined in ${((performance.now() - joinStarted) / 1000).toFixed(1)} s`);
 
-    const redisProcess = redis.process;
+    const redisPid = redis.pid;
     const watched: Watched[] = [
-      { name: 'bridge', pids: () => [bridge.pid, ...childPids(bridge.pid)] },
-      { name: 'room', pids: () => [room.pid, ...childPids(room.pid)] },
-      { name: 'redis', pids: () => [redisProcess.pid!] },
-      ...workers.map((w, i) => ({ name: `clients ${i + 1}`, pids: () => [w.pid] })),
+      { name: 'bridge', pid: bridge.pid, pids: () => [bridge.pid, ...childPids(bridge.pid)] },
+      { name: 'room', pid: room.pid, pids: () => [room.pid, ...childPids(room.pid)] },
+      { name: 'redis', pid: redisPid, pids: () => [redisPid] },
+      ...workers.map((w, i) => ({ name: `clients ${i + 1}`, pid: w.pid, pids: () => [w.pid] })),
     ];
     const sessions = { direct: o.direct, bridged: o.bridged };
     // The floor of each process's CPU: every session joined, none sending (heartbeats, pings, timers, metrics).
