@@ -8,7 +8,7 @@
 // not carry: the last one carried is the largest rate this machine carries (overload may end sessions).
 // Run by hand: `npm run build && node dist/bench/relay.js --sessions 1000 --rate 10 --duration 30s
 // [--direct-sessions 100] [--rooms 50] [--workers 2] [--warmup 5s] [--idle 5s] [--protocol json|livekit] [--no-ramp]
-// [--json]`.
+// [--json] [--profile DIR]`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -78,6 +78,14 @@ interface Options {
   protocol: LoadProtocol;
   ramp: boolean;
   json: boolean;
+  profileDir?: string;
+}
+
+function profileDir(): string | undefined {
+  if (!process.argv.includes('--profile')) return undefined;
+  const dir = arg('profile', '');
+  if (!dir || dir.startsWith('--')) throw new BadInput('--profile takes the folder the CPU profiles go to');
+  return dir;
 }
 
 function options(): Options {
@@ -101,6 +109,7 @@ function options(): Options {
     protocol,
     ramp: !process.argv.includes('--no-ramp'),
     json: process.argv.includes('--json'),
+    profileDir: profileDir(),
   };
 }
 
@@ -552,13 +561,21 @@ async function main(o: Options): Promise<void> {
     redis = await startLocalRedis();
     // LiveKit's join opens two WebRTC transports per session on the room node, each on a UDP port of its own.
     const roomPorts = o.protocol === 'livekit' ? 2 * (o.bridged + o.direct) + 100 : 100;
+    // --profile DIR: each node writes a V8 CPU profile there when it stops (named CPU.<date>.<pid>...).
+    const execArgv = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [];
     const room: BenchNode = await startNode(dir, 'room', redis.port, 40000, {
       udpPorts: roomPorts,
       detached: true,
+      execArgv,
     });
     const bridge: BenchNode = await startNode(dir, 'bridge', redis.port, 40000 + roomPorts, {
       detached: true,
+      execArgv,
     });
+    if (o.profileDir)
+      log(
+        `profiles of the room node (pid ${room.pid}) and the bridge (pid ${bridge.pid}) go to ${o.profileDir}`,
+      );
     const rooms = Array.from({ length: o.rooms }, (_, i) => `load-${i}`);
     for (const name of rooms) await createRoom(room, name);
     const specs: LoadSessionSpec[] = [];

@@ -40,6 +40,8 @@ export interface NodeOptions {
    * share one group's time with the benchmark's clients (the load run starts every process so).
    */
   detached?: boolean;
+  /** Node options before the script, e.g. `--cpu-prof`. */
+  execArgv?: string[];
 }
 
 export async function startNode(
@@ -47,7 +49,7 @@ export async function startNode(
   name: string,
   redisPort: number,
   udpStart: number,
-  { udpPorts = 100, detached = false }: NodeOptions = {},
+  { udpPorts = 100, detached = false, execArgv = [] }: NodeOptions = {},
 ): Promise<BenchNode> {
   const port = await freePort();
   const config = {
@@ -69,7 +71,7 @@ export async function startNode(
   writeFileSync(file, JSON.stringify(config));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LKC_')));
   // Bound to this process: a benchmark killed half-way leaves no node behind.
-  const child = spawnBound(process.execPath, [NODE_MAIN, '--config', file], {
+  const child = spawnBound(process.execPath, [...execArgv, NODE_MAIN, '--config', file], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env,
     detached,
