@@ -9,52 +9,42 @@
 // Run by hand: `npm run build && node dist/bench/relay.js --sessions 1000 --rate 10 --duration 30s
 // [--direct-sessions 100] [--rooms 50] [--workers 2] [--warmup 5s] [--idle 5s] [--protocol json|livekit] [--no-ramp]
 // [--json] [--profile DIR]`.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Table from 'cli-table3';
-import { addHistogram, emptyHistogram, histogramPercentile } from '../src/loadtest/histogram.js';
 import { type LocalRedis, startLocalRedis } from '../src/supervisor/local-redis.js';
 import { arg } from './args.js';
 import { machineLine } from './machine.js';
-import { childPids, processCpuSeconds, processWaitSeconds } from './proc-cpu.js';
+import { childPids } from './proc-cpu.js';
+import { LoadWorker } from './relay-load-clients.js';
+import type { LoadProtocol, LoadSessionSpec, RelayPath } from './relay-load-contract.js';
 import {
-  type FromLoadWorker,
-  type LoadProtocol,
-  type LoadSessionSpec,
-  type LoadSnapshot,
-  type PathCounts,
-  RELAY_PATHS,
-  type RelayPath,
-  type ToLoadWorker,
-} from './relay-load-contract.js';
-import { type BenchNode, children, createRoom, joinToken, startNode, stopChildren } from './relay-nodes.js';
+  between,
+  corePercents,
+  loadAverage,
+  read,
+  TARGET_P50_MS,
+  TARGET_P99_MS,
+  type Watched,
+  type WindowFigures,
+} from './relay-load-figures.js';
+import { detailTable, ms, perSecond, progressLine, windowsTable } from './relay-load-report.js';
+import { type BenchNode, createRoom, joinToken, startNode, stopChildren } from './relay-nodes.js';
 
-const WORKER = fileURLToPath(new URL('./relay-load-worker.js', import.meta.url));
-/** Targets of issue 18: what the bridge may add to the direct path's round trip. */
-const TARGET_P50_MS = 1;
-const TARGET_P99_MS = 5;
-/**
- * A window is carried when this share of its requests was answered, the clients sent what was asked, no session
- * was closed, and what was still in flight at its end was at most BACKLOG_S of the offered load (no queue grew).
- */
-const ANSWERED_SHARE = 0.99;
-const SENT_SHARE = 0.95;
-const BACKLOG_S = 0.1;
 /** The windows of the ramp, as fractions of the asked rate. */
 const RAMP = [0.1, 0.25, 0.5, 0.75, 1];
 
 class BadInput extends Error {}
 
-/** `30s`, `2m`, `500ms` or a number of seconds, in milliseconds. */
-function duration(name: string, fallback: string): number {
+/** `30s`, `2m`, `500ms` or a number of seconds, in milliseconds; `positive`: more than 0. */
+function duration(name: string, fallback: string, positive = true): number {
   const text = arg(name, fallback);
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
-  if (!match) throw new BadInput(`--${name} takes a duration such as 30s, 2m or 500ms, not "${text}"`);
-  const unit = match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000;
-  return Number(match[1]) * unit;
+  const unit = match?.[2] === 'ms' ? 1 : match?.[2] === 'm' ? 60_000 : 1000;
+  const value = match ? Number(match[1]) * unit : Number.NaN;
+  if (!(value > 0 || (value === 0 && !positive)))
+    throw new BadInput(`--${name} takes a duration such as 30s, 2m or 500ms, not "${text}"`);
+  return value;
 }
 
 function count(name: string, fallback: string, min: number): number {
@@ -102,8 +92,8 @@ function options(): Options {
     rooms: count('rooms', '50', 1),
     rate,
     durationMs: duration('duration', '30s'),
-    warmupMs: duration('warmup', '5s'),
-    idleMs: duration('idle', '5s'),
+    warmupMs: duration('warmup', '5s', false),
+    idleMs: duration('idle', '5s', false),
     progressMs: duration('progress', '5s'),
     workers: count('workers', '2', 1),
     protocol,
@@ -111,294 +101,6 @@ function options(): Options {
     json: process.argv.includes('--json'),
     profileDir: profileDir(),
   };
-}
-
-/** One client process, driven over its IPC channel. */
-class LoadWorker {
-  private nextId = 1;
-  private readonly waiting = new Map<number, (snapshot: LoadSnapshot) => void>();
-  private joined?: { resolve: () => void; reject: (err: Error) => void };
-  private stderr = '';
-  private readonly child: ChildProcess;
-
-  constructor() {
-    // A session of its own (detached): its own CPU group, as each node has; it still leaves with the benchmark,
-    // whose IPC channel it watches.
-    this.child = spawn(process.execPath, [WORKER], {
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-      detached: true,
-    });
-    children.push(this.child);
-    this.child.stderr?.on('data', (chunk) => {
-      this.stderr = (this.stderr + chunk).slice(-2000);
-    });
-    this.child.on('message', (message: FromLoadWorker) => {
-      if (message.type === 'snapshot') {
-        this.waiting.get(message.id)?.(message.snapshot);
-        this.waiting.delete(message.id);
-      } else if (message.type === 'joined') this.joined?.resolve();
-      else this.joined?.reject(new Error(`a client process failed: ${message.message}`));
-    });
-    this.child.on('exit', (code, signal) => {
-      const why = new Error(
-        `a client process exited (${signal ?? code}): ${this.stderr.trim() || 'no output'}`,
-      );
-      this.joined?.reject(why);
-      for (const [id] of this.waiting) this.waiting.delete(id);
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  send(message: ToLoadWorker): void {
-    if (this.child.connected) this.child.send(message);
-  }
-
-  join(sessions: LoadSessionSpec[], protocol: LoadProtocol): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.joined = { resolve, reject };
-      this.send({ type: 'join', sessions, protocol, concurrency: 10 });
-    });
-  }
-
-  snapshot(): Promise<LoadSnapshot> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(
-          new Error(`a client process did not answer within 10 s: ${this.stderr.trim() || 'no output'}`),
-        );
-      }, 10_000);
-      this.waiting.set(id, (snapshot) => {
-        clearTimeout(timer);
-        resolve(snapshot);
-      });
-      this.send({ type: 'snapshot', id });
-    });
-  }
-}
-
-/** The processes whose CPU the run reads. */
-interface Watched {
-  name: string;
-  /** The process itself (its main thread's waits are read). */
-  pid: number;
-  /** The process and its children (their CPU is added up). */
-  pids: () => number[];
-}
-
-/** Everything read at one moment: the clients' counters added up, and each watched process's CPU seconds. */
-interface Reading {
-  at: number;
-  paths: Record<RelayPath, PathCounts>;
-  lateness: number[];
-  closes: Record<string, number>;
-  cpu: Record<string, number>;
-  waited: Record<string, number>;
-}
-
-async function read(workers: LoadWorker[], watched: Watched[]): Promise<Reading> {
-  const snapshots = await Promise.all(workers.map((w) => w.snapshot()));
-  const at = performance.now();
-  const cpu: Record<string, number> = {};
-  const waited: Record<string, number> = {};
-  for (const w of watched) {
-    cpu[w.name] = w.pids().reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
-    waited[w.name] = processWaitSeconds(w.pid);
-  }
-  const empty = (): PathCounts => ({
-    sent: 0,
-    answered: 0,
-    histogram: emptyHistogram(),
-    inflight: 0,
-    closed: 0,
-  });
-  const paths: Record<RelayPath, PathCounts> = { direct: empty(), bridged: empty() };
-  const lateness = emptyHistogram();
-  const closes: Record<string, number> = {};
-  for (const s of snapshots) {
-    for (const [why, n] of Object.entries(s.closes)) closes[why] = (closes[why] ?? 0) + n;
-    for (const path of RELAY_PATHS) {
-      const sum = paths[path];
-      const got = s.paths[path];
-      sum.sent += got.sent;
-      sum.answered += got.answered;
-      sum.inflight += got.inflight;
-      sum.closed += got.closed;
-      addHistogram(sum.histogram, got.histogram);
-    }
-    addHistogram(lateness, s.lateness);
-  }
-  return { at, paths, lateness, closes, cpu, waited };
-}
-
-interface PathFigures {
-  sessions: number;
-  sentPerSecond: number;
-  answeredPerSecond: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  /** Requests still unanswered when the window ended. */
-  inflight: number;
-  closed: number;
-}
-
-interface ProcessFigures {
-  name: string;
-  cpuSeconds: number;
-  /** Share of one core over the window. */
-  corePercent: number;
-  /** CPU ms per 1,000 frames that process carried (requests and answers); undefined for the clients. */
-  msPer1000Frames?: number;
-  /**
-   * Share of the window its main thread was ready to run but waited for a CPU: the machine's other work (and this
-   * run's other processes) holding it back.
-   */
-  waitedPercent: number;
-  /** Its share of one core with every session joined and idle, measured before the windows. */
-  idleCorePercent?: number;
-  /** The same per 1,000 frames with the idle share taken off: what the frames themselves cost. */
-  msPer1000FramesAboveIdle?: number;
-}
-
-interface WindowFigures {
-  ratePerSession: number;
-  offeredPerSecond: number;
-  seconds: number;
-  direct: PathFigures;
-  bridged: PathFigures;
-  /** Frames a second through the bridge node (bridged requests and their answers). */
-  bridgeFramesPerSecond: number;
-  /** Frames a second the room node answered or received (both paths, requests and answers). */
-  roomFramesPerSecond: number;
-  addsP50: number;
-  addsP99: number;
-  processes: ProcessFigures[];
-  /** p99 of how late the clients' sends fired after their slot: their own lag. */
-  clientLatenessP99: number;
-  carried: boolean;
-  targetMet: boolean;
-  /** Sessions the nodes had closed by the end of the window, by reason. */
-  closes: Record<string, number>;
-  loadAverage: string;
-}
-
-/** Frames a second process `name` carried: Redis carries the bridged ones only; the clients are not counted. */
-function framesOf(bridge: number, room: number): (name: string) => number | undefined {
-  return (name) => (name === 'bridge' || name === 'redis' ? bridge : name === 'room' ? room : undefined);
-}
-
-/** Each process's share of one core (percent) between two readings. */
-function corePercents(a: Reading, b: Reading): Record<string, number> {
-  const seconds = (b.at - a.at) / 1000;
-  return Object.fromEntries(
-    Object.keys(b.cpu).map((name) => [name, (100 * (b.cpu[name]! - (a.cpu[name] ?? 0))) / seconds]),
-  );
-}
-
-function between(
-  a: Reading,
-  b: Reading,
-  sessions: Record<RelayPath, number>,
-  rate: number,
-  idle: Record<string, number> = {},
-): WindowFigures {
-  const seconds = (b.at - a.at) / 1000;
-  const path = (name: RelayPath): PathFigures => {
-    const histogram = [...b.paths[name].histogram];
-    addHistogram(histogram, a.paths[name].histogram, -1);
-    const at = (q: number) => histogramPercentile(histogram, q) ?? Number.NaN;
-    return {
-      sessions: sessions[name],
-      sentPerSecond: (b.paths[name].sent - a.paths[name].sent) / seconds,
-      answeredPerSecond: (b.paths[name].answered - a.paths[name].answered) / seconds,
-      p50: at(0.5),
-      p90: at(0.9),
-      p99: at(0.99),
-      inflight: b.paths[name].inflight,
-      closed: b.paths[name].closed,
-    };
-  };
-  const direct = path('direct');
-  const bridged = path('bridged');
-  const bridgeFramesPerSecond = bridged.sentPerSecond + bridged.answeredPerSecond;
-  const roomFramesPerSecond = bridgeFramesPerSecond + direct.sentPerSecond + direct.answeredPerSecond;
-  const frames = framesOf(bridgeFramesPerSecond, roomFramesPerSecond);
-  const processes = Object.keys(b.cpu).map((name): ProcessFigures => {
-    const cpuSeconds = b.cpu[name]! - (a.cpu[name] ?? 0);
-    const perSecond = frames(name);
-    const corePercent = (100 * cpuSeconds) / seconds;
-    const idleCorePercent = idle[name];
-    // (percent / 100) CPU seconds a second over `perSecond` frames a second, in ms per 1,000 frames.
-    const per1000 = (percent: number) => (perSecond ? (percent * 10_000) / perSecond : undefined);
-    return {
-      name,
-      cpuSeconds,
-      corePercent,
-      waitedPercent: (100 * (b.waited[name]! - (a.waited[name] ?? 0))) / seconds,
-      msPer1000Frames: per1000(corePercent),
-      idleCorePercent,
-      msPer1000FramesAboveIdle:
-        idleCorePercent === undefined ? undefined : per1000(corePercent - idleCorePercent),
-    };
-  });
-  const lateness = [...b.lateness];
-  addHistogram(lateness, a.lateness, -1);
-  const offeredPerSecond = (sessions.direct + sessions.bridged) * rate;
-  const sent = direct.sentPerSecond + bridged.sentPerSecond;
-  const answered = direct.answeredPerSecond + bridged.answeredPerSecond;
-  const backlog = direct.inflight + bridged.inflight;
-  const carried =
-    sent >= SENT_SHARE * offeredPerSecond &&
-    answered >= ANSWERED_SHARE * sent &&
-    backlog <= BACKLOG_S * offeredPerSecond &&
-    direct.closed + bridged.closed === 0;
-  const addsP50 = bridged.p50 - direct.p50;
-  const addsP99 = bridged.p99 - direct.p99;
-  return {
-    ratePerSession: rate,
-    offeredPerSecond,
-    seconds,
-    direct,
-    bridged,
-    bridgeFramesPerSecond,
-    roomFramesPerSecond,
-    addsP50,
-    addsP99,
-    processes,
-    clientLatenessP99: histogramPercentile(lateness, 0.99) ?? 0,
-    carried,
-    targetMet: carried && addsP50 <= TARGET_P50_MS && addsP99 <= TARGET_P99_MS,
-    closes: b.closes,
-    loadAverage: loadAverage(),
-  };
-}
-
-function loadAverage(): string {
-  return loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ');
-}
-
-const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
-const signed = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(2)}` : '-');
-const perSecond = (v: number) => Math.round(v).toLocaleString('en-US');
-
-function progressLine(w: WindowFigures, elapsed: number): string {
-  const cpu = w.processes
-    .map((p) => `${p.name} ${p.corePercent.toFixed(0)}% (waited ${p.waitedPercent.toFixed(0)}%)`)
-    .join(', ');
-  return (
-    `  ${(elapsed / 1000).toFixed(0)}s: sent ${perSecond(w.direct.sentPerSecond + w.bridged.sentPerSecond)}/s, ` +
-    `answered ${perSecond(w.direct.answeredPerSecond + w.bridged.answeredPerSecond)}/s; ` +
-    `direct p50 ${ms(w.direct.p50)} p99 ${ms(w.direct.p99)} ms, bridged p50 ${ms(w.bridged.p50)} ` +
-    `p99 ${ms(w.bridged.p99)} ms; in flight ${w.direct.inflight + w.bridged.inflight}; CPU ${cpu}; ` +
-    `load ${w.loadAverage}`
-  );
 }
 
 function sleep(msToWait: number): Promise<void> {
@@ -443,95 +145,6 @@ async function measure(run: Run, rate: number): Promise<WindowFigures> {
   }
   log(`  -> ${figures.carried ? 'carried' : 'NOT carried'}`);
   return figures;
-}
-
-function windowsTable(windows: WindowFigures[]): string {
-  const table = new Table({
-    head: [
-      'rate/session',
-      'offered/s',
-      'carried/s',
-      'carried',
-      'direct p50/p99 ms',
-      'bridged p50/p99 ms',
-      'bridge adds p50/p99',
-      'bridge CPU ms/1k frames (above idle)',
-      'load avg',
-    ],
-    style: { head: [], border: [] },
-  });
-  for (const w of windows) {
-    const bridge = w.processes.find((p) => p.name === 'bridge');
-    table.push([
-      String(w.ratePerSession),
-      perSecond(w.offeredPerSecond),
-      perSecond(w.direct.answeredPerSecond + w.bridged.answeredPerSecond),
-      w.carried ? 'yes' : 'no',
-      `${ms(w.direct.p50)} / ${ms(w.direct.p99)}`,
-      `${ms(w.bridged.p50)} / ${ms(w.bridged.p99)}`,
-      `${signed(w.addsP50)} / ${signed(w.addsP99)}`,
-      bridge?.msPer1000Frames === undefined
-        ? '-'
-        : `${bridge.msPer1000Frames.toFixed(1)} (${bridge.msPer1000FramesAboveIdle?.toFixed(1) ?? '-'})`,
-      w.loadAverage,
-    ]);
-  }
-  return table.toString();
-}
-
-function detailTable(w: WindowFigures): string {
-  const paths = new Table({
-    head: ['path', 'sessions', 'requests/s', 'answers/s', 'p50 ms', 'p90 ms', 'p99 ms', 'in flight at end'],
-    style: { head: [], border: [] },
-  });
-  const row = (name: string, p: PathFigures) => [
-    name,
-    String(p.sessions),
-    perSecond(p.sentPerSecond),
-    perSecond(p.answeredPerSecond),
-    ms(p.p50),
-    ms(p.p90),
-    ms(p.p99),
-    String(p.inflight),
-  ];
-  paths.push(row('direct to the room node', w.direct), row('through the bridge node', w.bridged));
-  paths.push([
-    'bridge adds',
-    '',
-    '',
-    '',
-    signed(w.addsP50),
-    signed(w.bridged.p90 - w.direct.p90),
-    signed(w.addsP99),
-    '',
-  ]);
-  const cpu = new Table({
-    head: [
-      'process',
-      'CPU s',
-      '% of a core',
-      'idle % of a core',
-      '% waiting for a CPU',
-      'frames/s it carried',
-      'CPU ms per 1,000 frames',
-      'above idle',
-    ],
-    style: { head: [], border: [] },
-  });
-  for (const p of w.processes) {
-    const frames = framesOf(w.bridgeFramesPerSecond, w.roomFramesPerSecond)(p.name);
-    cpu.push([
-      p.name,
-      p.cpuSeconds.toFixed(2),
-      p.corePercent.toFixed(1),
-      p.idleCorePercent === undefined ? '-' : p.idleCorePercent.toFixed(1),
-      p.waitedPercent.toFixed(1),
-      frames === undefined ? '-' : perSecond(frames),
-      p.msPer1000Frames === undefined ? '-' : p.msPer1000Frames.toFixed(2),
-      p.msPer1000FramesAboveIdle === undefined ? '-' : p.msPer1000FramesAboveIdle.toFixed(2),
-    ]);
-  }
-  return `${paths.toString()}\n${cpu.toString()}`;
 }
 
 async function main(o: Options): Promise<void> {
@@ -615,15 +228,18 @@ async function main(o: Options): Promise<void> {
     ];
     const sessions = { direct: o.direct, bridged: o.bridged };
     // The floor of each process's CPU: every session joined, none sending (heartbeats, pings, timers, metrics).
-    log(`${o.idleMs / 1000} s idle, to measure each process's CPU with no frames`);
-    const idleStart = await read(workers, watched);
-    await sleep(o.idleMs);
-    const idle = corePercents(idleStart, await read(workers, watched));
-    log(
-      `  idle CPU: ${Object.entries(idle)
-        .map(([name, percent]) => `${name} ${percent.toFixed(1)}%`)
-        .join(', ')}`,
-    );
+    let idle: Record<string, number> = {};
+    if (o.idleMs > 0) {
+      log(`${o.idleMs / 1000} s idle, to measure each process's CPU with no frames`);
+      const idleStart = await read(workers, watched);
+      await sleep(o.idleMs);
+      idle = corePercents(idleStart, await read(workers, watched));
+      log(
+        `  idle CPU: ${Object.entries(idle)
+          .map(([name, percent]) => `${name} ${percent.toFixed(1)}%`)
+          .join(', ')}`,
+      );
+    }
     const run: Run = { log, workers, watched, sessions, options: o, idle };
     const windows: WindowFigures[] = [];
     for (const fraction of o.ramp ? RAMP : [1]) {
