@@ -3,91 +3,35 @@
 // run: two real node processes on a private redis-server, the requests of both paths interleaved one at a time.
 // `--protocol livekit` sends LiveKit's protobuf frames instead of our JSON ones (a ping answered by a pong).
 // Run by hand: `npm run build && node dist/bench/relay.js [--requests 10000] [--method restartIce|unknown]
-// [--protocol json|livekit]`.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// [--protocol json|livekit]`. With `--sessions N` it runs under load instead (bench/relay-load.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SignalRequest, SignalResponse } from '@livekit/protocol';
 import Table from 'cli-table3';
 import { WebSocket } from 'ws';
-import { createToken } from '../src/auth/token.js';
-import { freePort } from '../test/helpers/ports.js';
-import { startRedis, type TestRedis } from '../test/helpers/redis-server.js';
+import { type LocalRedis, startLocalRedis } from '../src/supervisor/local-redis.js';
 import { arg } from './args.js';
 import { percentile } from './figures.js';
 import { machineLine } from './machine.js';
+import { runRelayLoad } from './relay-load.js';
+import { createRoom, joinToken, startNode, stopChildren } from './relay-nodes.js';
 
-const KEY = 'benchkey';
-const SECRET = 'a-secret-of-at-least-32-characters-long-for-the-bench';
 const ROOM = 'bench-room';
-const NODE_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
 
 const REQUESTS = Number(arg('requests', '10000'));
 const WARMUP = Math.min(1000, Math.ceil(REQUESTS / 10));
 const METHOD = arg('method', 'restartIce');
 const PROTOCOL = arg('protocol', 'json');
-if (PROTOCOL !== 'json' && PROTOCOL !== 'livekit')
-  throw new Error(`--protocol json|livekit, not ${PROTOCOL}`);
-
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function startNode(
-  dir: string,
-  name: string,
-  redisPort: number,
-  udpStart: number,
-): Promise<{ url: string; id: string }> {
-  const port = await freePort();
-  const config = {
-    port,
-    bind_addresses: ['127.0.0.1'],
-    region: 'us-west-2',
-    keys: { [KEY]: SECRET },
-    redis: { address: `127.0.0.1:${redisPort}` },
-    node_selector: { kind: 'any', sysload_limit: 1 },
-    rtc: {
-      udp_port_range_start: udpStart,
-      udp_port_range_end: udpStart + 99,
-      num_workers: 1,
-      node_ip: '127.0.0.1',
-    },
-    logging: { level: 'warn', json: false },
-  };
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, JSON.stringify(config));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LKC_')));
-  const child = spawn(process.execPath, [NODE_MAIN, '--config', file], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env,
-  });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await until(async () => (await fetch(`${url}/readyz`)).status === 200, `node ${name}`);
-  const health = (await (await fetch(`${url}/healthz`)).json()) as { node_id: string };
-  return { url, id: health.node_id };
+if (PROTOCOL !== 'json' && PROTOCOL !== 'livekit') {
+  console.error(`error: --protocol takes json or livekit, not "${PROTOCOL}"`);
+  process.exit(2);
 }
 
 /** One joined participant that makes one signalling round trip at a time. */
 interface Client {
   roundTrip(): Promise<void>;
   close(): void;
-}
-
-function joinToken(identity: string): Promise<string> {
-  return createToken({ apiKey: KEY, apiSecret: SECRET, identity, grant: { roomJoin: true, room: ROOM } });
 }
 
 async function open(url: string): Promise<WebSocket> {
@@ -101,7 +45,9 @@ async function open(url: string): Promise<WebSocket> {
 
 /** Our JSON protocol: join, a receive transport, then METHOD (restartIce on that transport, or an unknown one). */
 async function jsonClient(url: string, identity: string): Promise<Client> {
-  const socket = await open(`${url.replace('http', 'ws')}/rtc?access_token=${await joinToken(identity)}`);
+  const socket = await open(
+    `${url.replace('http', 'ws')}/rtc?access_token=${await joinToken(ROOM, identity)}`,
+  );
   const waiting = new Map<number, (frame: { ok: boolean; data?: { id?: string } }) => void>();
   socket.on('message', (raw) => {
     const frame = JSON.parse(String(raw));
@@ -131,7 +77,7 @@ async function jsonClient(url: string, identity: string): Promise<Client> {
 
 /** LiveKit's protocol as its clients speak it: joined on connect (the first frame), then ping answered by pong. */
 async function liveKitClient(url: string, identity: string): Promise<Client> {
-  const query = `access_token=${await joinToken(identity)}&protocol=17&sdk=js&auto_subscribe=1`;
+  const query = `access_token=${await joinToken(ROOM, identity)}&protocol=17&sdk=js&auto_subscribe=1`;
   const socket = await open(`${url.replace('http', 'ws')}/rtc?${query}`);
   let answered: (() => void) | undefined;
   const joined = new Promise<void>((resolve, reject) => {
@@ -169,26 +115,13 @@ function summary(samples: number[]) {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lkc-bench-relay-'));
-  let redis: TestRedis | undefined;
+  let redis: LocalRedis | undefined;
   try {
-    redis = await startRedis();
+    redis = await startLocalRedis();
     const redisPort = redis.port;
     const room = await startNode(dir, 'room', redisPort, 43000);
     const bridge = await startNode(dir, 'bridge', redisPort, 43100);
-    const adminToken = await createToken({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      identity: 'bench',
-      // The node admin API takes only a cluster-wide roomAdmin grant (a room moderator's token must not drain it).
-      grant: { roomAdmin: true },
-    });
-    const created = await fetch(`${room.url}/admin/rooms`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: ROOM }),
-    });
-    if (created.status !== 200)
-      throw new Error(`could not create the room on the room node: ${await created.text()}`);
+    await createRoom(room, ROOM);
 
     const connect = PROTOCOL === 'livekit' ? liveKitClient : jsonClient;
     const paths = {
@@ -250,12 +183,11 @@ async function main(): Promise<void> {
     const target = bridged.p50 - direct.p50 <= 1;
     console.log(`target (bridge adds at most 1 ms at p50): ${target ? 'met' : 'NOT met'}`);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    for (const child of children) child.kill('SIGKILL');
+    await stopChildren();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+if (process.argv.includes('--sessions')) await runRelayLoad();
+else await main();
