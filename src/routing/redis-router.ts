@@ -77,6 +77,8 @@ export class RedisRouter implements Router {
   private readonly maxViewAgeMs: number;
   private refreshTimer?: NodeJS.Timeout;
   private subscriber?: RedisClient;
+  private leaseClient?: RedisClient;
+  private leaseReady?: Promise<RoutingScripts>;
   private subscriberReady?: Promise<RedisClient>;
   private readonly handlers = new Map<string, Set<BusHandler>>();
   private closed = false;
@@ -151,9 +153,10 @@ export class RedisRouter implements Router {
     const k = this.keys;
     const { recent_placements: _, ...stats } = node.stats;
     const record = JSON.stringify({ ...node, stats });
+    const lease = await this.leaseConnection();
     const leftMs = await this.guard(
       'heartbeat',
-      this.scripts.run<number>(
+      lease.run<number>(
         'heartbeat',
         [k.nodes, k.nodeState, k.nodeVersion, k.nodeUpdates, k.nodeRemoved],
         [k.prefix, node.id, record, node.state, this.leaseTtlMs],
@@ -436,6 +439,27 @@ export class RedisRouter implements Router {
     };
   }
 
+  /**
+   * The lease is renewed over a connection of its own: on the shared one a renewal waits behind whatever the node
+   * sent before it, and a node relaying tens of thousands of frames had its lease run out with Redis a millisecond
+   * away (bench/relay --sessions: every bridged session lost). A failed connect is tried again at the next renewal.
+   */
+  private leaseConnection(): Promise<RoutingScripts> {
+    if (!this.leaseReady) {
+      const client = this.client.duplicate();
+      this.leaseClient = client;
+      this.leaseReady = this.guard(undefined, waitUntilReady(client, this.where, this.options)).then(
+        () => new RoutingScripts(client),
+        (err: unknown) => {
+          this.leaseReady = undefined;
+          this.leaseClient = undefined;
+          throw err;
+        },
+      );
+    }
+    return this.leaseReady;
+  }
+
   // A subscribed connection cannot run other commands, so the bus gets its own.
   private subscriberConnection(): Promise<RedisClient> {
     if (!this.subscriberReady) {
@@ -476,7 +500,7 @@ export class RedisRouter implements Router {
     if (this.closed) return;
     this.closed = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
-    const clients = [this.client, this.subscriber].filter((c) => c !== undefined);
+    const clients = [this.client, this.subscriber, this.leaseClient].filter((c) => c !== undefined);
     if (this.options.dropOnClose) for (const client of clients) client.disconnect();
     else await Promise.all(clients.map((c) => quit(c)));
   }
