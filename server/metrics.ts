@@ -121,7 +121,7 @@ export class NodeMetrics {
     });
     this.spanPipeSetupSeconds = new Histogram({
       name: 'lkc_span_pipe_setup_seconds',
-      help: 'Time from the first consumer on this node asking for a video track of another node of a spanning room until its first keyframe arrived through the pipe',
+      help: 'Time from the first consumer on this node running (resumed) on a video track of another node of a spanning room until its first keyframe arrived through the pipe',
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });

@@ -1,8 +1,8 @@
 import type { types } from 'mediasoup';
 
 /**
- * Times how long a piped video track takes to reach this node once wanted: from its first consumer here asking for
- * it (the pipe was paused: VideoDemand's `true`) until the first keyframe crosses the pipe into its producer here,
+ * Times how long a piped video track takes to reach this node once wanted: from its first consumer here running
+ * (the pipe was paused: VideoDemand's `true`) until the first keyframe crosses the pipe into its producer here,
  * the first frame a consumer can decode. The producer's keyframe trace is on only while a setup is timed, so the
  * worker reports nothing per packet otherwise. A want withdrawn before the keyframe came is no sample.
  */
