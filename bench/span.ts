@@ -8,7 +8,7 @@
  *    region's node): p50/p99 latency of each and what the pipe hop adds, video and audio.
  * 2. pipe bit rate: lkc_span_pipe_bytes of the home (out) and the leg (in) over the same window, per piped track,
  *    beside the publisher's RTP bit rate.
- * 3. setup: from the first consumer on a leg asking for a video track of the home until its first keyframe came
+ * 3. setup: from the first consumer on a leg running (resumed) on a video track of the home until its first keyframe came
  *    through the pipe (the leg's lkc_span_pipe_setup_seconds, one sample at a time so each is exact), on new legs
  *    (a new room each) and on a reused leg (the subscriber leaves, the pipe pauses, a new one comes); and as the
  *    subscriber bot sees it: from its consumer's answer to its first video packet, and from starting its join.
@@ -644,7 +644,7 @@ async function main(): Promise<void> {
       ),
     );
     print(
-      `\n3. pipe setup: first consumer on a leg asking until the first keyframe through the pipe (the leg's lkc_span_pipe_setup_seconds), the subscriber bot's consumer (answered) to its first video packet, and its join to that packet`,
+      `\n3. pipe setup: first consumer on a leg running (resumed) until the first keyframe through the pipe (the leg's lkc_span_pipe_setup_seconds), the subscriber bot's consumer (answered) to its first video packet, and its join to that packet`,
     );
     const setupRow = (label: string, list: SetupSample[]) => {
       const pipe = summary(list, 'pipeMs');
