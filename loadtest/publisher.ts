@@ -17,7 +17,7 @@ export interface PublishMedia {
 }
 
 function layer(clip: Clip, payloadType: number): SendLayer {
-  return { clip, stream: sendStream(randomInt(1, 0xffff_ffff), payloadType), next: 0, lastKeyAt: 0 };
+  return { clip, stream: sendStream(randomInt(1, 0xffff_ffff), payloadType), next: 0, lastAnsweredAt: 0 };
 }
 
 /** What the node is told the bot sends: a browser's VP8 (NACK, PLI, FIR) and Opus with its audio level. */

@@ -19,6 +19,8 @@ interface Stream {
   /** RFC 3550 6.4.1, in RTP ticks. */
   jitter: number;
   lastTransit: number;
+  /** When it was expected (its consumer answered), epoch ms. */
+  expectedAt: number;
 }
 
 /** The epoch in ms, with sub-millisecond precision, the same in every process of this machine. */
@@ -36,6 +38,10 @@ export class ReceiveStats {
     audio: emptyHistogram(),
     video: emptyHistogram(),
   };
+  private readonly firstPacket: Record<TrackKind, number[]> = {
+    audio: emptyHistogram(),
+    video: emptyHistogram(),
+  };
 
   /** Expects media of `kind` on `ssrc` (a consumer's); other SSRCs (mediasoup's probation padding) are not counted. */
   expect(ssrc: number, kind: TrackKind, clockRate: number): void {
@@ -49,6 +55,7 @@ export class ReceiveStats {
       bytes: 0,
       jitter: 0,
       lastTransit: 0,
+      expectedAt: nowMs(),
     });
   }
 
@@ -68,6 +75,7 @@ export class ReceiveStats {
     const arrival = nowMs();
     const seq = packet.readUInt16BE(2);
     if (stream.firstSeq < 0) {
+      this.firstPacket[stream.kind][bucketOf(arrival - stream.expectedAt)]!++;
       stream.firstSeq = seq;
       stream.highestSeq = seq;
     } else {
@@ -114,6 +122,14 @@ export class ReceiveStats {
   }
 
   private empty(kind: TrackKind): ReceivedCounters {
-    return { tracks: 0, packets: 0, bytes: 0, expected: 0, jitterMs: 0, latency: [...this.latency[kind]] };
+    return {
+      tracks: 0,
+      packets: 0,
+      bytes: 0,
+      expected: 0,
+      jitterMs: 0,
+      latency: [...this.latency[kind]],
+      firstPacket: [...this.firstPacket[kind]],
+    };
   }
 }

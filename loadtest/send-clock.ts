@@ -13,7 +13,8 @@ export interface SendLayer {
   stream: SendStream;
   /** Index of the next frame to send; a key frame request sets it back to 0 (the clip's key frame). */
   next: number;
-  lastKeyAt: number;
+  /** When a key frame request last restarted the clip (epoch ms). */
+  lastAnsweredAt: number;
 }
 
 /** A track a publisher sends: its layers share a frame rate and a send time. */
@@ -32,7 +33,12 @@ export interface SendTrack {
 const MAX_LAG_MS = 200;
 /** Frames due this close together go out on one wake-up. */
 const COALESCE_MS = 1;
-/** The key frame requests of several subscribers within this time get one key frame. */
+/**
+ * The key frame requests of several subscribers within this time get one key frame. Counted from the last request
+ * answered, as libwebrtc's minimum key frame send interval is: from the clip's own key frame, a request that came
+ * just after it (from a consumer that missed it, as a pipe resumed) went unanswered, and mediasoup asks again only
+ * after a second.
+ */
 const KEY_FRAME_HOLDOFF_MS = 300;
 /** The audio level the bots speak at (dBov): above the node's -70 dB threshold, so they count as speakers. */
 const SPEAKING_DBOV = -30;
@@ -57,7 +63,10 @@ export class SendClock {
 
   /** A subscriber asked for a key frame of `ssrc` (through the node): that layer restarts its clip. */
   keyFrameWanted(layer: SendLayer): void {
-    if (nowMs() - layer.lastKeyAt >= KEY_FRAME_HOLDOFF_MS) layer.next = 0;
+    const now = nowMs();
+    if (now - layer.lastAnsweredAt < KEY_FRAME_HOLDOFF_MS) return;
+    layer.lastAnsweredAt = now;
+    layer.next = 0;
   }
 
   stop(): void {
@@ -93,7 +102,7 @@ export class SendClock {
       if (track.dueAt > now + COALESCE_MS) continue;
       const interval = 1000 / track.layers[0]!.clip.fps;
       const timestamp = rtpTimestamp(now, track.clockRate);
-      for (const layer of track.layers) this.sendFrame(track, layer, timestamp, now);
+      for (const layer of track.layers) this.sendFrame(track, layer, timestamp);
       track.dueAt += interval;
       // Behind (a busy process): back on the grid at the next slot rather than a burst of late frames.
       if (now - track.dueAt > MAX_LAG_MS) track.dueAt = (Math.floor(now / interval) + 1) * interval;
@@ -101,10 +110,9 @@ export class SendClock {
     this.schedule();
   }
 
-  private sendFrame(track: SendTrack, layer: SendLayer, timestamp: number, now: number): void {
+  private sendFrame(track: SendTrack, layer: SendLayer, timestamp: number): void {
     const frame = layer.clip.frames[layer.next]!;
     layer.next = (layer.next + 1) % layer.clip.frames.length;
-    if (frame.key) layer.lastKeyAt = now;
     const packets =
       track.kind === 'video'
         ? vp8Packets(layer.stream, frame.data, timestamp)

@@ -3,6 +3,8 @@ import type { AnswerDataMap, Method, RequestDataMap } from '../src/signal/protoc
 
 /** How long one request may wait for its answer. */
 const ANSWER_MS = 20_000;
+/** Notifications kept for a listener not attached yet; a bot that never listens (a publisher) keeps no more. */
+const EARLY_NOTIFICATIONS = 256;
 
 interface Waiter {
   method: string;
@@ -15,14 +17,20 @@ interface Waiter {
 export class SignalClient {
   private nextId = 1;
   private readonly waiting = new Map<number, Waiter>();
-  private notify: (method: string, data: unknown) => void = () => {};
+  private notify?: (method: string, data: unknown) => void;
+  /**
+   * Notifications that came before a listener was attached: a subscriber attaches its own once its transport is
+   * up, and on a leg the other nodes' tracks arrive meanwhile (the pipes open as it joins).
+   */
+  private early: Array<[string, unknown]> = [];
   closed?: { code: number; reason: string };
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (raw) => {
       const frame = JSON.parse(String(raw));
       if (frame.notification) {
-        this.notify(frame.method, frame.data);
+        if (this.notify) this.notify(frame.method, frame.data);
+        else if (this.early.length < EARLY_NOTIFICATIONS) this.early.push([frame.method, frame.data]);
         return;
       }
       const waiter = this.waiting.get(frame.id);
@@ -76,9 +84,10 @@ export class SignalClient {
     });
   }
 
-  /** Calls `listener` with every notification. */
+  /** Calls `listener` with every notification, first those that came before it was attached. */
   onNotification(listener: (method: string, data: unknown) => void): void {
     this.notify = listener;
+    for (const [method, data] of this.early.splice(0)) listener(method, data);
   }
 
   close(): void {

@@ -39,6 +39,8 @@ const RECV_CAPABILITIES = {
 export class Subscriber {
   private chain = Promise.resolve();
   private closed = false;
+  /** Producers consumed or being consumed: a track in the join's answer may also come as a notification. */
+  private readonly consumed = new Set<string>();
 
   private constructor(
     readonly identity: string,
@@ -82,6 +84,8 @@ export class Subscriber {
   /** Consumes producers one after another (each consumer starts paused, and is resumed once counted). */
   private consume(producers: ProducerInfo[]): void {
     for (const producer of producers) {
+      if (this.consumed.has(producer.id)) continue;
+      this.consumed.add(producer.id);
       this.chain = this.chain
         .then(async () => {
           if (this.closed) return;

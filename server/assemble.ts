@@ -73,6 +73,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
       transports: () => pool.alive.transports,
       signalSockets: () => signalling?.clients ?? 0,
       span: () => span?.totals(),
+      spanPipeBytes: async () => span?.pipeBytes(),
       workerUsage: () => pool.usage(),
     },
     { node_id: id, region: config.region },
@@ -175,6 +176,7 @@ export function assembleNode(config: Config, logger: Logger, options: { id?: str
           openAtHome: (home, name) => roomApi!.call(home, 'create', { name, claimed_for: home }),
           draining: () => node.state === 'draining',
           full: () => nodeIsFull(config, rooms!, lease?.stats),
+          pipeSetup: (seconds) => metrics.spanPipeSetupSeconds.observe(seconds),
           log,
         });
       } else {

@@ -19,6 +19,8 @@ export interface MetricsSource {
   signalSockets(): number;
   /** Spanning rooms on this node: its legs, pipes to other nodes, and tracks piped out and in (absent: off). */
   span?(): { legs: number; pipes: number; tracksOut: number; tracksIn: number } | undefined;
+  /** Bytes through the room pipes since the node started, read of the pipes' transports at scrape time. */
+  spanPipeBytes?(): Promise<{ in: number; out: number } | undefined>;
   /** CPU time of each live mediasoup worker, asked of the workers at scrape time. */
   workerUsage(): Promise<WorkerUsage[]>;
 }
@@ -44,6 +46,7 @@ export class NodeMetrics {
   readonly webhookSendSeconds: Histogram<'result'>;
   readonly joins: Counter;
   readonly relayFrames: Counter;
+  readonly spanPipeSetupSeconds: Histogram;
   /** The counters' running totals as plain numbers, reported in the node record (prom-client reads are async). */
   private readonly totals: NodeCounters = { placements: 0, joins: 0, relay_frames: 0 };
   private webhooks?: WebhookTotals;
@@ -103,6 +106,24 @@ export class NodeMetrics {
         this.set({ direction: 'out' }, span?.tracksOut ?? 0);
         this.set({ direction: 'in' }, span?.tracksIn ?? 0);
       },
+    });
+    new Counter({
+      name: 'lkc_span_pipe_bytes',
+      help: "Bytes through the pipes of this node's parts of spanning rooms (RTP, RTCP and retransmissions), by direction (out: to other nodes), read from the pipe transports' counters at scrape time",
+      labelNames: ['direction'],
+      registers,
+      async collect() {
+        const bytes = await source.spanPipeBytes?.();
+        this.reset();
+        this.inc({ direction: 'in' }, bytes?.in ?? 0);
+        this.inc({ direction: 'out' }, bytes?.out ?? 0);
+      },
+    });
+    this.spanPipeSetupSeconds = new Histogram({
+      name: 'lkc_span_pipe_setup_seconds',
+      help: 'Time from the first consumer on this node running (resumed) on a video track of another node of a spanning room until its first keyframe arrived through the pipe',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
     });
     this.placements = new Counter({
       name: 'lkc_placements_total',

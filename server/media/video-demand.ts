@@ -6,8 +6,13 @@ export const VIDEO_UNPIPE_GRACE_MS = 5_000;
 /**
  * Which video tracks the consumers of a room on this node want, for the tracks that reach the room by pipe
  * (another node's part of a spanning room, a forwarded participant): the follower of a track hears `true` when its
- * first consumer here comes and `false` a grace after its last one left (a resubscribe within it changes nothing),
- * so that its node sends the video only while someone here watches it.
+ * first consumer here runs and `false` a grace after its last one left or paused (a resubscribe within it changes
+ * nothing), so that its node sends the video only while someone here watches it.
+ *
+ * A consumer counts once it is resumed, not when it is made (paused, until its client is ready): the pipe's key
+ * frame then arrives for a consumer that can take it. Counted at creation, the pipe's key frame came while the
+ * consumer was still paused, and the consumer's own request, moments later, found the publisher holding off key
+ * frames (a browser answers one request per 300 ms), so mediasoup asked again only after a second (bench/span).
  */
 export class VideoDemand {
   private readonly counts = new Map<string, number>();
@@ -20,8 +25,18 @@ export class VideoDemand {
     router.observer.on('newtransport', (transport: types.Transport) => {
       transport.observer.on('newconsumer', (consumer: types.Consumer) => {
         if (consumer.type === 'pipe' || consumer.kind !== 'video') return;
-        this.change(consumer.producerId, 1);
-        consumer.observer.once('close', () => this.change(consumer.producerId, -1));
+        let counted = false;
+        // The observer's pause and resume also follow the producer's; only the consumer's own state counts.
+        const update = () => {
+          const running = !consumer.closed && !consumer.paused;
+          if (running === counted) return;
+          counted = running;
+          this.change(consumer.producerId, running ? 1 : -1);
+        };
+        update();
+        consumer.observer.on('pause', update);
+        consumer.observer.on('resume', update);
+        consumer.observer.once('close', update);
       });
     });
   }

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Participant } from '../media/participant.js';
 import type { LeaveCause, Room, RoomData, RoomEvents } from '../media/room.js';
 import { PipeLink } from './pipe-link.js';
+import { PipeSetupTimer } from './pipe-setup.js';
 import { type ParticipantWire, type PipeEnd, participantWire, type SpanMessage } from './span-messages.js';
 
 /** A participant counted into the room that never joined (its session ended first) is counted out after this. */
@@ -24,6 +25,8 @@ export interface RoomSpanDeps {
   writeRecord(room: Room): Promise<void>;
   /** The node is draining: a home with no participant of its own hands the room over to a leg. */
   draining(): boolean;
+  /** A piped video track reached this node `seconds` after its first consumer here asked for it (metrics). */
+  pipeSetup(seconds: number): void;
   log: Logger;
 }
 
@@ -366,9 +369,11 @@ export class RoomSpan {
         }
         if (producer.kind === 'video') {
           // Video crosses the pipe while consumers here want it: its node is told as they come and go.
-          const stop = room.videoDemand.follow(producer.id, (want) =>
-            this.sendTo(from, { type: 'span.want', room: room.name, producer_id: producer.id, want }),
-          );
+          const setup = new PipeSetupTimer(producer, this.deps.pipeSetup);
+          const stop = room.videoDemand.follow(producer.id, (want) => {
+            setup.want(want);
+            this.sendTo(from, { type: 'span.want', room: room.name, producer_id: producer.id, want });
+          });
           producer.observer.once('close', stop);
         }
         room.addProducer(owner, producer);

@@ -32,6 +32,8 @@ export interface SpanServiceDeps {
   draining(): boolean;
   /** Why this node takes no more participants (room.span: load opens a leg elsewhere); undefined: it does. */
   full(): string | undefined;
+  /** A piped video track reached this node `seconds` after its first consumer here asked for it (metrics). */
+  pipeSetup(seconds: number): void;
   log: Logger;
 }
 
@@ -45,6 +47,10 @@ export class SpanService {
   private readonly spans = new WeakMap<Room, RoomSpan>();
   /** Each leg's record as the claim wrote it, to write it again after the store lost it. */
   private readonly legRecords = new WeakMap<Room, LegRecord>();
+  /** Each live pipe's byte counters when last read (transport id -> [received, sent]). */
+  private readonly pipeCounters = new Map<string, [number, number]>();
+  /** Bytes through the pipes since the node started, up to the last read (a closed pipe's last read stays). */
+  private readonly pipeTotals = { in: 0, out: 0 };
   private readonly log: Logger;
 
   constructor(private readonly deps: SpanServiceDeps) {
@@ -158,6 +164,39 @@ export class SpanService {
     return totals;
   }
 
+  /**
+   * Bytes through this node's room pipes since it started, in and out, for /metrics: each pipe's transport counters
+   * are asked of its worker when this is called (at scrape time, off the media path) and what they grew by since
+   * the last read is added. A pipe that closed counts up to its last read.
+   */
+  async pipeBytes(): Promise<{ in: number; out: number }> {
+    const live = new Set<string>();
+    const reads: Promise<void>[] = [];
+    for (const room of this.deps.rooms.list()) {
+      for (const link of this.spans.get(room)?.pipeLinks() ?? []) {
+        if (link.closed) continue;
+        const id = link.transport.id;
+        live.add(id);
+        reads.push(
+          link
+            .stats()
+            .then(({ bytesReceived, bytesSent }) => {
+              const [received, sent] = this.pipeCounters.get(id) ?? [0, 0];
+              // Two scrapes at once may answer out of order: a counter never goes back.
+              this.pipeTotals.in += Math.max(bytesReceived - received, 0);
+              this.pipeTotals.out += Math.max(bytesSent - sent, 0);
+              this.pipeCounters.set(id, [Math.max(received, bytesReceived), Math.max(sent, bytesSent)]);
+            })
+            // A pipe that closed while we asked has nothing more to count.
+            .catch(() => undefined),
+        );
+      }
+    }
+    await Promise.all(reads);
+    for (const id of this.pipeCounters.keys()) if (!live.has(id)) this.pipeCounters.delete(id);
+    return { ...this.pipeTotals };
+  }
+
   /** This node's part of `room` and its pipes, for GET /admin/node. */
   describe(room: Room): RoomPartInfo | undefined {
     const span = this.spans.get(room);
@@ -187,6 +226,7 @@ export class SpanService {
       closeRoom: (r, reason, options) => deps.rooms.closeRoom(r, reason, options),
       writeRecord: (r) => deps.rooms.writeRecord(r),
       draining: deps.draining,
+      pipeSetup: deps.pipeSetup,
       log: this.log,
     });
     this.spans.set(room, span);

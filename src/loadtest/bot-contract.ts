@@ -52,6 +52,8 @@ export interface ReceivedCounters {
   jitterMs: number;
   /** Latency from the publisher's send to arrival (a histogram, see histogram.ts). */
   latency: number[];
+  /** From each consumer's answer (the stream expected) to its first packet: what a subscriber waits (a histogram). */
+  firstPacket: number[];
 }
 
 /** What the publishers of one process sent of one kind. */

@@ -15,7 +15,15 @@ export interface FleetCounters {
 }
 
 function emptyReceived(): ReceivedCounters {
-  return { tracks: 0, packets: 0, bytes: 0, expected: 0, jitterMs: 0, latency: emptyHistogram() };
+  return {
+    tracks: 0,
+    packets: 0,
+    bytes: 0,
+    expected: 0,
+    jitterMs: 0,
+    latency: emptyHistogram(),
+    firstPacket: emptyHistogram(),
+  };
 }
 
 /** Adds up the snapshots of every bot process. */
@@ -44,6 +52,7 @@ export function sumSnapshots(snapshots: BotSnapshot[]): FleetCounters {
       r.expected += got.expected;
       r.jitterMs += got.jitterMs;
       addHistogram(r.latency, got.latency);
+      addHistogram(r.firstPacket, got.firstPacket);
       sum.sent[kind].tracks += s.sent[kind].tracks;
       sum.sent[kind].packets += s.sent[kind].packets;
       sum.sent[kind].bytes += s.sent[kind].bytes;

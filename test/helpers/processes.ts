@@ -17,7 +17,11 @@ function killAll(): void {
   }
 }
 // Also once the file's tests are done: a child still running keeps the event loop alive, so 'exit' would never come.
-after(killAll);
+// Only in a test file: a hook outside the test runner starts node:test's reporter, whose TAP would open a
+// benchmark's output (bench/ uses these helpers, and its processes end with it on 'exit').
+const inTestFile =
+  process.env.NODE_TEST_CONTEXT !== undefined || /\.test\.[cm]?js$/.test(process.argv[1] ?? '');
+if (inTestFile) after(killAll);
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
