@@ -8,8 +8,9 @@
  * load / fanout packets/s. One consumer's packets come back to a socket here and are counted
  * (loadtest/receive-stats.ts: loss from sequence numbers, one SRTP tag in 64 checked); the others go to a
  * loopback port nobody listens on. Steps of forwarded packets/s, the systems interleaved at every step; for each,
- * forwarded packets/s (the worker's consumer counters), loss, the worker's CPU (/proc) per forwarded packet, and
- * the largest load held at <= 1% loss.
+ * forwarded packets/s (the worker's consumer counters), loss, the worker's CPU (/proc) per forwarded packet, how
+ * long the worker waited for a CPU and where the kernel dropped packets (so that a loss caused by other work on a
+ * shared machine shows as such), and the largest load held at <= 1% loss.
  *
  * Rerun: `npm run build && node dist/bench/srtp.js --old /path/to/older/mediasoup-worker` (`--steps 40,80,120`
  * in thousands of forwarded packets/s, `--fanout 10`, `--window 5`, `--max-loss 0.01`, `--worker-cpu 0` (or `any`:
@@ -82,6 +83,11 @@ interface Row {
   usPerPacket: number;
   p50?: number;
   p99?: number;
+  /** Share of the window the worker was runnable but waiting for a CPU: other work on its core. */
+  waited: number;
+  /** Packets the kernel dropped at the worker's receiving socket (it did not read fast enough) and at ours. */
+  droppedAtWorker: number;
+  droppedAtReceiver: number;
 }
 
 function keysOf(keyBase64: string): SrtpKeys {
@@ -94,6 +100,21 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Seconds a process's main thread has spent runnable but waiting for a CPU (/proc/PID/schedstat). */
+function waitSeconds(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+}
+
+/** Packets the kernel dropped at each local UDP port's socket, from /proc/net/udp (the last column). */
+function socketDrops(): Map<number, number> {
+  const drops = new Map<number, number>();
+  for (const line of readFileSync('/proc/net/udp', 'utf8').trim().split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    drops.set(Number.parseInt(fields[1]!.split(':')[1]!, 16), Number(fields[fields.length - 1]));
+  }
+  return drops;
 }
 
 function pin(pid: number, cpu: string): void {
@@ -192,6 +213,8 @@ async function measure(system: System, sender: Socket, load: number): Promise<Ro
   await sleep(WARMUP_S * 1000);
   const before = {
     cpu: cpuSeconds(system.workerPid!),
+    waited: waitSeconds(system.workerPid!),
+    drops: socketDrops(),
     forwarded: await consumerPackets(system),
     sent: system.sent,
     received: system.stats!.counters().video,
@@ -200,6 +223,8 @@ async function measure(system: System, sender: Socket, load: number): Promise<Ro
   await sleep(WINDOW_S * 1000);
   const after = {
     cpu: cpuSeconds(system.workerPid!),
+    waited: waitSeconds(system.workerPid!),
+    drops: socketDrops(),
     forwarded: await consumerPackets(system),
     sent: system.sent,
     received: system.stats!.counters().video,
@@ -209,6 +234,7 @@ async function measure(system: System, sender: Socket, load: number): Promise<Ro
   // Let the queues drain so the next system starts on an idle worker.
   await sleep(300);
   const seconds = (after.at - before.at) / 1000;
+  const dropped = (port: number) => (after.drops.get(port) ?? 0) - (before.drops.get(port) ?? 0);
   const forwarded = after.forwarded - before.forwarded;
   const expected = after.received.expected - before.received.expected;
   const received = after.received.packets - before.received.packets;
@@ -221,6 +247,9 @@ async function measure(system: System, sender: Socket, load: number): Promise<Ro
     loss: expected > 0 ? Math.max(0, 1 - received / expected) : 1,
     cpu: (after.cpu - before.cpu) / seconds,
     usPerPacket: forwarded > 0 ? ((after.cpu - before.cpu) * 1e6) / forwarded : Number.NaN,
+    waited: (after.waited - before.waited) / seconds,
+    droppedAtWorker: dropped(system.port!),
+    droppedAtReceiver: dropped(system.sink!.address().port),
     p50: histogramPercentile(latency, 0.5),
     p99: histogramPercentile(latency, 0.99),
   };
@@ -286,6 +315,8 @@ async function main(): Promise<void> {
         'loss',
         'worker CPU',
         'µs per packet',
+        'worker waiting for a CPU',
+        'dropped at worker / receiver socket',
         'latency p50/p99 ms',
       ],
     });
@@ -303,6 +334,8 @@ async function main(): Promise<void> {
           `${(row.loss * 100).toFixed(2)}%`,
           `${(row.cpu * 100).toFixed(1)}%`,
           fmt(row.usPerPacket, 2),
+          `${(row.waited * 100).toFixed(1)}%`,
+          `${fmt(row.droppedAtWorker)} / ${fmt(row.droppedAtReceiver)}`,
           `${fmt(row.p50 ?? Number.NaN, 1)} / ${fmt(row.p99 ?? Number.NaN, 1)}`,
         ]);
         system.rows.set(load, row);
