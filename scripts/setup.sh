@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # What each is for: redis-server, redis-tools: multi-node clusters and the tests. pkg-config .. flatbuffers-compiler:
-# the mediasoup worker's offline build (scripts/mediasoup-worker/). openssl: TLS tests. chromium: the browser test.
+# the mediasoup worker's offline build (scripts/mediasoup-worker/); dpkg-dev: its dpkg-source unpacks Debian's
+# libsrtp2 source package, which that build compiles on OpenSSL. openssl: TLS tests. chromium: the browser test.
 # iproute2: `ip`, with which the separate-hosts tests (test/netns) make their network namespaces.
 packages=(redis-server redis-tools pkg-config ninja-build meson gcc g++ binutils openssl libssl-dev libuv1-dev
-  libsrtp2-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler chromium iproute2)
+  libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler dpkg-dev chromium iproute2)
 
 node_major=20
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

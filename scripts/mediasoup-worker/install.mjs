@@ -8,7 +8,9 @@
 // ~/.cache/lk-cluster/mediasoup-worker); else build: copy the worker sources
 // to .build/, patch them (worker-source.mjs), swap the download-only meson
 // subprojects for the stand-ins in subprojects/ that wrap the system libraries
-// (system-packages.mjs names them), meson + ninja, strip, cache, install.
+// (system-packages.mjs names them), unpack Debian's libsrtp 2.5 source for the
+// libsrtp3 stand-in to build on OpenSSL (libsrtp-source.mjs: fetched once with
+// apt-get source, then kept in the cache), meson + ninja, strip, cache, install.
 // LKC_WORKER_REBUILD=1 ignores the cache; LKC_WORKER_JOBS caps parallelism.
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -24,6 +26,13 @@ import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  ensureLibsrtpSource,
+  extractLibsrtpSource,
+  LIBSRTP_SOURCE,
+  LIBSRTP_SUBPROJECT,
+  LibsrtpSourceError,
+} from './libsrtp-source.mjs';
 import { aptInstallCommand, describeMissing, missingSystemPackages } from './system-packages.mjs';
 import { cacheDir, cacheKey, inputsHash, placeAtomically } from './worker-cache.mjs';
 import { prepareWorkerSource, SourcePatchError } from './worker-source.mjs';
@@ -120,6 +129,27 @@ function run(step, command, args, onLine = () => {}) {
   });
 }
 
+/** Runs `task` with a writer that appends to the build log; the log is closed before any error is shown. */
+async function withLog(task) {
+  const log = createWriteStream(LOG_FILE, { flags: 'a' });
+  let result;
+  let failure;
+  try {
+    result = await task((chunk) => log.write(chunk));
+  } catch (error) {
+    failure = error;
+  }
+  await new Promise((resolve) => log.end(resolve));
+  if (failure instanceof LibsrtpSourceError) {
+    throw new InstallError(`${failure.message}; full log: ${LOG_FILE}`, [
+      `--- last lines of ${LOG_FILE} ---`,
+      ...lastLines(LOG_FILE, 15),
+    ]);
+  }
+  if (failure) throw failure;
+  return result;
+}
+
 /** Prints the ninja "[done/total]" counter now and then, so a six-minute compile is visibly alive. */
 function compileProgress(label) {
   let lastShown = Date.now();
@@ -166,7 +196,14 @@ async function build(mediasoup, key, cachedBin) {
 
   // An interrupted build of the same key resumes: same sources, ninja skips what is done.
   if (!existsSync(prepared)) {
+    const srtp = `${LIBSRTP_SOURCE.package} ${LIBSRTP_SOURCE.version}`;
+    const store = path.join(cacheDir(), 'sources', `${LIBSRTP_SOURCE.package}_${LIBSRTP_SOURCE.version}`);
+    const how = await withLog((log) => ensureLibsrtpSource(store, log));
+    say(`${srtp} source ${how === 'cached' ? 'found in' : 'fetched with apt-get source into'} ${store}`);
     prepareWorkerSource(path.join(mediasoup.dir, 'worker'), sourceDir, path.join(HERE, 'subprojects'));
+    await withLog((log) =>
+      extractLibsrtpSource(store, path.join(sourceDir, 'subprojects', LIBSRTP_SUBPROJECT), log),
+    );
     await writeFile(prepared, `${key}\n`);
     rmSync(buildDir, { recursive: true, force: true });
   }

@@ -13,13 +13,15 @@ export const REQUIRED_COMMANDS = [
   { command: 'cc', apt: 'gcc' },
   { command: 'g++', apt: 'g++' },
   { command: 'strip', apt: 'binutils' },
+  // Debian's libsrtp2 source package: fetched with apt-get source, unpacked with dpkg-source.
+  { command: 'apt-get', apt: 'apt' },
+  { command: 'dpkg-source', apt: 'dpkg-dev' },
 ];
 
 /** pkg-config modules the stand-in subprojects wrap, with the apt package that ships each. */
 export const REQUIRED_MODULES = [
   { module: 'openssl', minVersion: '3.0', apt: 'libssl-dev' },
   { module: 'libuv', apt: 'libuv1-dev' },
-  { module: 'libsrtp2', minVersion: '2.4', apt: 'libsrtp2-dev' },
   { module: 'usrsctp', apt: 'libusrsctp-dev' },
   { module: 'absl_flat_hash_map', apt: 'libabsl-dev' },
   { module: 'absl_flat_hash_set', apt: 'libabsl-dev' },

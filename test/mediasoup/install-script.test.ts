@@ -38,7 +38,17 @@ function which(command: string): string {
 function pathWithout(...left: string[]): string {
   const dir = freshDir('bin');
   symlinkSync(process.execPath, path.join(dir, 'node'));
-  for (const command of ['pkg-config', 'meson', 'ninja', 'flatc', 'cc', 'g++', 'strip']) {
+  for (const command of [
+    'pkg-config',
+    'meson',
+    'ninja',
+    'flatc',
+    'cc',
+    'g++',
+    'strip',
+    'apt-get',
+    'dpkg-source',
+  ]) {
     if (!left.includes(command)) symlinkSync(which(command), path.join(dir, command));
   }
   return dir;
@@ -78,11 +88,9 @@ test('libraries that pkg-config cannot find are named by their -dev packages in 
   assert.equal(result.code, 1);
   assert.equal(result.stderr.length, 1, result.stderr.join('\n'));
   const [line] = result.stderr;
-  assert.match(line, /missing pkg-config modules openssl >= 3\.0, libuv, libsrtp2 >= 2\.4, usrsctp, absl_/);
+  assert.match(line, /missing pkg-config modules openssl >= 3\.0, libuv, usrsctp, absl_/);
   assert.ok(
-    line.includes(
-      `${APT} libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev libflatbuffers-dev (then`,
-    ),
+    line.includes(`${APT} libssl-dev libuv1-dev libusrsctp-dev libabsl-dev libflatbuffers-dev (then`),
     line,
   );
 });

@@ -5,10 +5,10 @@ import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import { waitFor } from '../helpers/wait.js';
 
-// The worker is built against the system libsrtp 2 through a libsrtp 3 shim
-// (scripts/mediasoup-worker/subprojects/libsrtp3/include/srtp.h). A pipe with
-// SRTP on encrypts in one worker and decrypts in the other: if either half of
-// the shim were wrong, no packet would come out.
+// The worker is built against libsrtp 2.5 (Debian's source, on OpenSSL) through
+// a libsrtp 3 shim (scripts/mediasoup-worker/subprojects/libsrtp3/include/srtp.h).
+// A pipe with SRTP on encrypts in one worker and decrypts in the other: if either
+// half of the shim were wrong, no packet would come out.
 
 const OPUS: types.RouterRtpCodecCapability = {
   kind: 'audio',

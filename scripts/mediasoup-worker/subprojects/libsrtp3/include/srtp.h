@@ -1,6 +1,7 @@
 /*
- * libsrtp 3 compatibility over the system libsrtp 2 (Debian ships 2.5; the
- * mediasoup worker is written against versatica's libsrtp 3 fork).
+ * libsrtp 3 compatibility over libsrtp 2.5 (Debian's source, built on OpenSSL
+ * by ../meson.build; the mediasoup worker is written against versatica's
+ * libsrtp 3 fork).
  *
  * The worker includes <srtp.h> and uses a few 3.x forms: protect/unprotect
  * with separate in/out buffers and size_t lengths, srtp_stream_remove, and
