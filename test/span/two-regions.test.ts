@@ -79,8 +79,9 @@ describe('a room spanning two regions (room.span: region)', { timeout: 110_000 }
     await bob.page.evaluate(async ([url, t]) => app.connect(url, t), [wsUrl(east.url), await token('bob')]);
     await bob.page.evaluate(() => app.publish());
 
-    assert.equal((await alice.page.evaluate(() => app.where())).node, west.id);
-    assert.equal((await bob.page.evaluate(() => app.where())).node, east.id);
+    const logs = () => `\nwest: ${west.output().slice(-2500)}\neast: ${east.output().slice(-2500)}`;
+    assert.equal((await alice.page.evaluate(() => app.where())).node, west.id, `alice's node${logs()}`);
+    assert.equal((await bob.page.evaluate(() => app.where())).node, east.id, `bob's node${logs()}`);
 
     for (const [viewer, other] of [
       [alice, 'bob'],
