@@ -10,6 +10,8 @@ import { type ParticipantWire, type PipeEnd, participantWire, type SpanMessage }
 
 /** A participant counted into the room that never joined (its session ended first) is counted out after this. */
 const ADMIT_GRACE_MS = 15_000;
+/** A new leg waits at most this long for the others' participants before its first join goes on without them. */
+const SYNC_WAIT_MS = 2_000;
 
 /** What a room's span needs of the node around it. */
 export interface RoomSpanDeps {
@@ -45,6 +47,8 @@ export class RoomSpan {
   private readonly inbound = new Map<string, Promise<void>>();
   /** Messages to each node are sent in the order this node's events happened. */
   private readonly outbound = new Map<string, Promise<void>>();
+  /** Peers whose state a new leg still waits for (see `connect`). */
+  private readonly syncWaiters = new Map<string, () => void>();
   private readonly admitted = new Map<string, NodeJS.Timeout>();
   private readonly detach: (() => void)[] = [];
   /** The room's close hands it over to a leg (decided as it closes: see Room.handOff). */
@@ -83,13 +87,30 @@ export class RoomSpan {
     return [...this.links.values()];
   }
 
-  /** Opens pipes to the room's home and its other legs (a leg that just opened). */
+  /**
+   * Opens pipes to the room's home and its other legs (a leg that just opened), and waits until each has told its
+   * participants and tracks (or SYNC_WAIT_MS passed), so that the first join here gets them in its JoinResponse
+   * rather than in updates a moment later.
+   */
   async connect(peers: readonly string[]): Promise<void> {
-    await Promise.all(
-      peers
-        .filter((peer) => peer !== this.deps.self.id)
-        .map((peer) => this.offer(peer).catch((err) => this.failed(peer, err))),
-    );
+    const others = peers.filter((peer) => peer !== this.deps.self.id);
+    const told = others.map((peer) => new Promise<void>((resolve) => this.syncWaiters.set(peer, resolve)));
+    await Promise.all(others.map((peer) => this.offer(peer).catch((err) => this.failed(peer, err))));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(told),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SYNC_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const peer of others) this.synced(peer);
+  }
+
+  /** Peer `peer` told its state, or will not (it refused, left or failed): a join waiting on it may go on. */
+  private synced(peer: string): void {
+    this.syncWaiters.get(peer)?.();
+    this.syncWaiters.delete(peer);
   }
 
   /** Hands a message from another node to its queue. */
@@ -307,6 +328,8 @@ export class RoomSpan {
       });
       for (const producer of participant.producers.values()) this.pipeTrack(peer, participant, producer);
     }
+    // Behind the tracks on the same queue: the peer has all of them when it reads this.
+    this.enqueue(peer, async () => this.sendTo(peer, { type: 'span.synced', room: this.room.name }));
   }
 
   private pipeTrack(peer: string, participant: Participant, producer: types.Producer): void {
@@ -321,6 +344,7 @@ export class RoomSpan {
   }
 
   private dropPeer(peer: string, reason: string): void {
+    this.synced(peer);
     const link = this.links.get(peer);
     this.links.delete(peer);
     link?.close();
@@ -346,6 +370,9 @@ export class RoomSpan {
         return;
       case 'span.refuse':
         if (link && !link.connected) this.dropPeer(from, message.reason);
+        return;
+      case 'span.synced':
+        this.synced(from);
         return;
       case 'span.participant':
         if (link) this.mirror(from, link, message.participant);
@@ -503,5 +530,6 @@ export class RoomSpan {
     for (const off of this.detach.splice(0)) off();
     for (const timer of this.admitted.values()) clearTimeout(timer);
     this.admitted.clear();
+    for (const peer of [...this.syncWaiters.keys()]) this.synced(peer);
   }
 }

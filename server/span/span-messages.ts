@@ -48,6 +48,8 @@ export type SpanMessage =
   | { type: 'span.participant'; room: string; participant: ParticipantWire }
   | { type: 'span.left'; room: string; identity: string; sid: string; reason: string }
   | { type: 'span.track'; room: string; track: TrackWire }
+  /** Every participant and track the sender had when the pipe connected has been told. */
+  | { type: 'span.synced'; room: string }
   | { type: 'span.track_paused'; room: string; producer_id: string; paused: boolean }
   | { type: 'span.track_closed'; room: string; producer_id: string }
   /** The receiver's consumers on this node want the track (video is piped on demand), or no longer do. */

@@ -110,7 +110,11 @@ describe('spanning rooms when a node dies', { timeout: 110_000 }, () => {
     console.log(`# the dead leg's pipes and participant dropped ${goneMs} ms after kill -9`);
     assert.ok(goneMs <= GONE_WITHIN_MS, `dropped after ${goneMs} ms (bound ${GONE_WITHIN_MS} ms)`);
     const sdk = new RoomServiceClient(c.node('west').url, TEST_KEY, TEST_SECRET);
-    assert.deepEqual((await sdk.listParticipants(room)).map((p) => p.identity).sort(), ['alice', 'carol']);
+    assert.deepEqual(
+      (await sdk.listParticipants(room)).map((p) => p.identity).sort(),
+      ['alice', 'carol'],
+      `alice knows ${present(alice)}, carol knows ${present(carol)}\nwest: ${c.node('west').output().slice(-3000)}\nasia: ${c.node('asia').output().slice(-3000)}`,
+    );
     assert.deepEqual(await c.store.hkeys(`{lkc}:legs:${room}`), [c.node('asia').id]);
 
     // bob rejoins through the region's new node: a new leg there, piped to the home and the other leg.
