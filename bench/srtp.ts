@@ -208,28 +208,25 @@ function sendAt(system: System, sender: Socket, perSecond: number): () => void {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The counters a window is the difference of: the worker's CPU and wait, drops, packets, and when. */
+async function reading(system: System) {
+  return {
+    cpu: cpuSeconds(system.workerPid!),
+    waited: waitSeconds(system.workerPid!),
+    drops: socketDrops(),
+    forwarded: await consumerPackets(system),
+    sent: system.sent,
+    received: system.stats!.counters().video,
+    at: performance.now(),
+  };
+}
+
 async function measure(system: System, sender: Socket, load: number): Promise<Row> {
   const stop = sendAt(system, sender, load / FANOUT);
   await sleep(WARMUP_S * 1000);
-  const before = {
-    cpu: cpuSeconds(system.workerPid!),
-    waited: waitSeconds(system.workerPid!),
-    drops: socketDrops(),
-    forwarded: await consumerPackets(system),
-    sent: system.sent,
-    received: system.stats!.counters().video,
-    at: performance.now(),
-  };
+  const before = await reading(system);
   await sleep(WINDOW_S * 1000);
-  const after = {
-    cpu: cpuSeconds(system.workerPid!),
-    waited: waitSeconds(system.workerPid!),
-    drops: socketDrops(),
-    forwarded: await consumerPackets(system),
-    sent: system.sent,
-    received: system.stats!.counters().video,
-    at: performance.now(),
-  };
+  const after = await reading(system);
   stop();
   // Let the queues drain so the next system starts on an idle worker.
   await sleep(300);
