@@ -595,24 +595,15 @@ async function main(): Promise<void> {
         [
           ...kindRows(hopFigures.home, 'home (a)'),
           ...kindRows(hopFigures.leg, 'leg (b), one hop'),
-          [
+          ...(['video', 'audio'] as const).map((kind) => [
             'added by the hop',
-            'video',
-            signed(hopFigures.added.video.p50),
-            signed(hopFigures.added.video.p99),
+            kind,
+            signed(hopFigures.added[kind].p50),
+            signed(hopFigures.added[kind].p99),
             '',
             '',
             '',
-          ],
-          [
-            'added by the hop',
-            'audio',
-            signed(hopFigures.added.audio.p50),
-            signed(hopFigures.added.audio.p99),
-            '',
-            '',
-            '',
-          ],
+          ]),
         ],
       ),
     );

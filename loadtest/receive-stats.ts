@@ -1,4 +1,5 @@
 import type { ReceivedCounters, TrackKind } from '../src/loadtest/bot-contract.js';
+import { emptyReceived } from '../src/loadtest/figures.js';
 import { bucketOf, emptyHistogram } from '../src/loadtest/histogram.js';
 import { isRtcp } from './rtp.js';
 import { AUTH_TAG_BYTES, rtpAuthentic, type SrtpKeys } from './srtp.js';
@@ -123,11 +124,7 @@ export class ReceiveStats {
 
   private empty(kind: TrackKind): ReceivedCounters {
     return {
-      tracks: 0,
-      packets: 0,
-      bytes: 0,
-      expected: 0,
-      jitterMs: 0,
+      ...emptyReceived(),
       latency: [...this.latency[kind]],
       firstPacket: [...this.firstPacket[kind]],
     };

@@ -12,24 +12,14 @@
 import { createServer } from 'node:http';
 import { createWorker, type types } from 'mediasoup';
 import { WebSocketServer } from 'ws';
+// The node's own codec list (data, no node code): the floor's routers must offer exactly what a node's do.
+import { MEDIA_CODECS } from '../../server/media/media-codecs.js';
 
 const option = (name: string, fallback: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback;
 const [minPort, maxPort] = option('--port-range', '40000-40999').split('-').map(Number) as [number, number];
 const workerCount = Number(option('--workers', '1'));
 const plain = process.argv.includes('--plain');
-
-const MEDIA_CODECS: types.RouterRtpCodecCapability[] = [
-  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
-  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: { 'x-google-start-bitrate': 1000 } },
-  { kind: 'video', mimeType: 'video/VP9', clockRate: 90000, parameters: { 'profile-id': 2 } },
-  {
-    kind: 'video',
-    mimeType: 'video/H264',
-    clockRate: 90000,
-    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
-  },
-];
 
 interface Peer {
   identity: string;

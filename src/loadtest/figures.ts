@@ -14,7 +14,8 @@ export interface FleetCounters {
   srtpForged: number;
 }
 
-function emptyReceived(): ReceivedCounters {
+/** Counters of a kind nothing was received of yet. */
+export function emptyReceived(): ReceivedCounters {
   return {
     tracks: 0,
     packets: 0,
