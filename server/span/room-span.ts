@@ -4,6 +4,7 @@ import type { RoomSpanStore } from '../../src/routing/span-store.js';
 import type { Logger } from '../logger.js';
 import type { Participant } from '../media/participant.js';
 import type { LeaveCause, Room, RoomData, RoomEvents } from '../media/room.js';
+import { withTimeout } from '../node/timeouts.js';
 import { PipeLink } from './pipe-link.js';
 import { PipeSetupTimer } from './pipe-setup.js';
 import { type ParticipantWire, type PipeEnd, participantWire, type SpanMessage } from './span-messages.js';
@@ -96,14 +97,8 @@ export class RoomSpan {
     const others = peers.filter((peer) => peer !== this.deps.self.id);
     const told = others.map((peer) => new Promise<void>((resolve) => this.syncWaiters.set(peer, resolve)));
     await Promise.all(others.map((peer) => this.offer(peer).catch((err) => this.failed(peer, err))));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(told),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, SYNC_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    // Past the bound the join goes on: what is missing then comes in updates, as it would from a slow node.
+    await withTimeout(Promise.all(told), SYNC_WAIT_MS, "the other nodes' state").catch(() => undefined);
     for (const peer of others) this.synced(peer);
   }
 
