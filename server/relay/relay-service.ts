@@ -42,14 +42,10 @@ export function startRelay({ host, publish, bus, leaseTtl, log, onFrame }: Relay
       });
     },
     onEvent: (event, details) => log.warn(details, `relay: ${event}`),
+    onFrame,
     hold: { ms: relayHoldMs(leaseTtl) },
   });
-  for (const type of RELAY_MESSAGE_TYPES) {
-    bus.on(type, (message) => {
-      if (type === 'relay.frame') onFrame?.();
-      relay.handle(message);
-    });
-  }
+  for (const type of RELAY_MESSAGE_TYPES) bus.on(type, (message) => relay.handle(message));
   relay.start();
   return relay;
 }

@@ -6,11 +6,13 @@
  */
 import type { TokenClaims } from '../auth/token.js';
 import { CloseCode } from '../signal/close-codes.js';
+import { PeerBatcher } from './peer-batcher.js';
 import {
   decodeRelayMessage,
   encodeRelayMessage,
   type OpenMessage,
   type RelayMessage,
+  type SingleRelayMessage,
 } from './relay-messages.js';
 import { type HoldLimits, type RelayRole, RelaySession } from './relay-session.js';
 
@@ -44,11 +46,17 @@ export interface RelayEndpointOptions {
   onOpen?: (session: RelaySession, open: OpenMessage) => void;
   /** Failures worth a log line: a publish that failed, a peer that went silent. */
   onEvent?: (event: string, details: Record<string, unknown>) => void;
+  /** Told of every frame that arrives from a peer, alone or in a batch (the node's frame counter). */
+  onFrame?: () => void;
+  /** Whether messages to a peer that reads batches are coalesced per turn of the event loop (default true). */
+  batch?: boolean;
 }
 
 interface Peer {
   lastSeen: number;
   sessions: Set<string>;
+  /** It said it reads `relay.batch`. */
+  batches: boolean;
 }
 
 export class RelayEndpoint {
@@ -63,6 +71,7 @@ export class RelayEndpoint {
   private timer?: ReturnType<typeof setInterval>;
   /** This node lost the bus (its Redis connection): a peer's silence is not its fault until the bus returns. */
   private busDown = false;
+  private readonly batcher?: PeerBatcher;
 
   constructor(private readonly options: RelayEndpointOptions) {
     this.nodeId = options.nodeId;
@@ -71,6 +80,9 @@ export class RelayEndpoint {
     this.gapTimeoutMs = options.gapTimeoutMs ?? DEFAULT_GAP_TIMEOUT_MS;
     this.window = options.window ?? DEFAULT_WINDOW;
     this.hold = { ...DEFAULT_HOLD, ...options.hold };
+    if (options.batch !== false) {
+      this.batcher = new PeerBatcher(this.nodeId, (peer, text) => this.options.bus.publish(peer, text));
+    }
   }
 
   /** Starts the heartbeat. */
@@ -85,6 +97,8 @@ export class RelayEndpoint {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     for (const session of [...this.sessions.values()]) session.close(code, reason);
+    // The closes go on the bus now, before whoever stops this endpoint closes the bus itself.
+    this.batcher?.flush();
   }
 
   /** Live sessions, both roles. */
@@ -110,6 +124,7 @@ export class RelayEndpoint {
       session: session.id,
       from: this.nodeId,
       ...info,
+      ...this.batchesField(),
     }).catch((err: unknown) =>
       session.close(CloseCode.UNAVAILABLE, `room node ${peer} unreachable: ${message(err)}`),
     );
@@ -154,6 +169,29 @@ export class RelayEndpoint {
   handle(raw: unknown): boolean {
     const msg = decodeRelayMessage(raw);
     if (!msg) return false;
+    if (msg.type === 'relay.batch') {
+      for (const inner of msg.messages) this.handleOne(inner);
+      // A batch proves its sender reads them; its inner messages created the peer if it was new.
+      this.markBatches(msg.from);
+    } else {
+      this.handleOne(msg);
+      if (msg.type === 'relay.open' || msg.type === 'relay.beat') {
+        if (msg.batches === true) this.markBatches(msg.from);
+      }
+    }
+    return true;
+  }
+
+  private markBatches(peerId: string): void {
+    const peer = this.peers.get(peerId);
+    if (peer) peer.batches = true;
+  }
+
+  private batchesField(): { batches?: true } {
+    return this.batcher ? { batches: true } : {};
+  }
+
+  private handleOne(msg: SingleRelayMessage): void {
     const peer = this.peers.get(msg.from);
     if (peer) peer.lastSeen = Date.now();
     switch (msg.type) {
@@ -161,6 +199,7 @@ export class RelayEndpoint {
         this.accept(msg);
         break;
       case 'relay.frame': {
+        this.options.onFrame?.();
         const session = this.sessions.get(msg.session);
         if (session && session.peer === msg.from)
           session.receiveFrame(msg.seq, msg.payload, msg.binary === true);
@@ -176,7 +215,6 @@ export class RelayEndpoint {
         this.checkBeat(msg.from, new Set(msg.sessions));
         break;
     }
-    return true;
   }
 
   private accept(open: OpenMessage): void {
@@ -221,7 +259,7 @@ export class RelayEndpoint {
     let peer = this.peers.get(peerId);
     if (!peer) {
       // The silence clock of a new peer starts now.
-      peer = { lastSeen: Date.now(), sessions: new Set() };
+      peer = { lastSeen: Date.now(), sessions: new Set(), batches: false };
       this.peers.set(peerId, peer);
     }
     peer.sessions.add(id);
@@ -295,6 +333,7 @@ export class RelayEndpoint {
         type: 'relay.beat',
         from: this.nodeId,
         sessions: [...peer.sessions],
+        ...this.batchesField(),
       };
       this.publish(peerId, beat).catch(() => undefined);
     }
@@ -309,8 +348,10 @@ export class RelayEndpoint {
   }
 
   private async publish(peer: string, msg: RelayMessage): Promise<number | undefined> {
+    const text = encodeRelayMessage(msg);
     try {
-      return await this.options.bus.publish(peer, encodeRelayMessage(msg));
+      if (this.batcher && this.peers.get(peer)?.batches) return await this.batcher.enqueue(peer, text);
+      return await this.options.bus.publish(peer, text);
     } catch (err) {
       this.options.onEvent?.('publish failed', { peer, type: msg.type, error: message(err) });
       throw err;

@@ -7,7 +7,13 @@
 import type { TokenClaims } from '../auth/token.js';
 
 /** The bus message types of the relay, one handler each on the node's bus. */
-export const RELAY_MESSAGE_TYPES = ['relay.open', 'relay.frame', 'relay.close', 'relay.beat'] as const;
+export const RELAY_MESSAGE_TYPES = [
+  'relay.open',
+  'relay.frame',
+  'relay.close',
+  'relay.beat',
+  'relay.batch',
+] as const;
 
 /** Signal node -> room node: a client wants a session in `room`; its token was verified on the signal node. */
 export interface OpenMessage {
@@ -34,6 +40,8 @@ export interface OpenMessage {
     sdk: string;
     reconnect: boolean;
   };
+  /** The sender reads `relay.batch` (absent from nodes older than batches: they are sent one message at a time). */
+  batches?: true;
 }
 
 /** One client frame (signal -> room) or one server frame (room -> signal), verbatim. */
@@ -62,13 +70,31 @@ export interface BeatMessage {
   type: 'relay.beat';
   from: string;
   sessions: string[];
+  /** As in `relay.open`: the sender reads `relay.batch`. */
+  batches?: true;
 }
 
-export type RelayMessage = OpenMessage | FrameMessage | CloseMessage | BeatMessage;
+/**
+ * Several messages for one peer in one bus message, in the order they were sent (see PeerBatcher). Only sent to a
+ * peer that said it reads them (`batches` on its open or beat).
+ */
+export interface BatchMessage {
+  type: 'relay.batch';
+  from: string;
+  messages: SingleRelayMessage[];
+}
+
+export type SingleRelayMessage = OpenMessage | FrameMessage | CloseMessage | BeatMessage;
+export type RelayMessage = SingleRelayMessage | BatchMessage;
 
 /** Serialises a relay message for the bus. */
 export function encodeRelayMessage(message: RelayMessage): string {
   return JSON.stringify(message);
+}
+
+/** A batch from messages already encoded, without parsing them again. */
+export function encodeRelayBatch(from: string, encoded: readonly string[]): string {
+  return `{"type":"relay.batch","from":${JSON.stringify(from)},"messages":[${encoded.join(',')}]}`;
 }
 
 function isString(value: unknown): value is string {
@@ -92,6 +118,24 @@ export function decodeRelayMessage(raw: unknown): RelayMessage | undefined {
       return undefined;
     }
   }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const m = value as Record<string, unknown>;
+  if (!isString(m.from)) return undefined;
+  if (m.type === 'relay.batch') {
+    if (!Array.isArray(m.messages)) return undefined;
+    // A malformed message inside is dropped alone, as it would be on its own; the session's sequence numbers
+    // then close the session it belonged to, and the rest of the batch is delivered.
+    const messages: SingleRelayMessage[] = [];
+    for (const inner of m.messages) {
+      const decoded = decodeSingle(inner);
+      if (decoded) messages.push(decoded);
+    }
+    return { type: 'relay.batch', from: m.from, messages };
+  }
+  return decodeSingle(m);
+}
+
+function decodeSingle(value: unknown): SingleRelayMessage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const m = value as Record<string, unknown>;
   if (!isString(m.from)) return undefined;

@@ -4,7 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { TokenClaims } from '../../src/auth/token.js';
 import { RelayEndpoint, type RelayEndpointOptions } from '../../src/relay/relay-endpoint.js';
-import { encodeRelayMessage } from '../../src/relay/relay-messages.js';
+import {
+  decodeRelayMessage,
+  encodeRelayBatch,
+  encodeRelayMessage,
+} from '../../src/relay/relay-messages.js';
 import type { RelaySession } from '../../src/relay/relay-session.js';
 import type { Router } from '../../src/routing/types.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
@@ -306,5 +310,126 @@ describe('relay endpoints over the Redis router on a real redis-server', () => {
     const closed = await waitFor(() => seen.closed(), { what: 'session to nowhere closed' });
     assert.equal(closed.code, CloseCode.ROOM_NODE_GONE);
     assert.deepEqual(seen.frames, []);
+  });
+
+  /** A node whose every bus message is recorded as it goes out. */
+  async function recordingNode(options: Partial<RelayEndpointOptions> = {}) {
+    const router = await connectRouter(redis.port);
+    routers.push(router);
+    const published: { peer: string; message: Record<string, unknown> }[] = [];
+    const endpoint = new RelayEndpoint({
+      nodeId: `node-${++nextNode}`,
+      bus: {
+        publish: (peer, text) => {
+          published.push({ peer, message: JSON.parse(text) as Record<string, unknown> });
+          return router.publish(peer, text);
+        },
+      },
+      heartbeatMs: 100,
+      peerTimeoutMs: 30_000,
+      ...options,
+    });
+    await attach(router, endpoint);
+    endpoint.start();
+    endpoints.push(endpoint);
+    /** The frames it sent to `peer`, alone or in batches, and how many bus messages carried them. */
+    const framesTo = (peer: string) => {
+      const toPeer = published.filter((p) => p.peer === peer).map((p) => p.message);
+      const inner = toPeer.flatMap((m) =>
+        m.type === 'relay.batch' ? (m.messages as Record<string, unknown>[]) : [m],
+      );
+      const hasFrame = (m: Record<string, unknown>) =>
+        m.type === 'relay.frame' ||
+        (m.type === 'relay.batch' && (m.messages as Record<string, unknown>[]).some(hasFrame));
+      return {
+        payloads: inner.filter((m) => m.type === 'relay.frame').map((m) => m.payload),
+        batches: toPeer.filter((m) => m.type === 'relay.batch').length,
+        messages: toPeer.length,
+        /** Bus messages that carried at least one frame. */
+        carriers: toPeer.filter(hasFrame).length,
+      };
+    };
+    return { endpoint, framesTo };
+  }
+
+  it("puts one turn's messages for a peer in one bus message, in order, and none for a node that does not read them", async () => {
+    const echo = (session: RelaySession) => session.onFrame((frame) => session.send(`echo:${frame}`));
+    const room = await recordingNode({ onOpen: echo });
+    const signal = await recordingNode();
+    const oldSignal = await recordingNode({ batch: false });
+
+    // The room node learns from the open that the signal node reads batches; the signal node learns it of the room
+    // node from its first beat or batch.
+    const session = signal.endpoint.open(room.endpoint.nodeId, {
+      room: 'r-batch',
+      identity: 'ida',
+      claims: claims('ida'),
+    });
+    const oldSession = oldSignal.endpoint.open(room.endpoint.nodeId, {
+      room: 'r-batch',
+      identity: 'old',
+      claims: claims('old'),
+    });
+    const seen = watch(session);
+    const oldSeen = watch(oldSession);
+    session.send('hello');
+    oldSession.send('hello');
+    await waitFor(() => seen.frames.length === 1 && oldSeen.frames.length === 1, { what: 'first echoes' });
+    await waitFor(() => room.framesTo(signal.endpoint.nodeId).messages >= 2, { what: 'a beat from the room node' });
+    // The room node's channel keeps order: once this echo is back, the beat published before it was read.
+    session.send('after the beat');
+    await waitFor(() => seen.frames.length === 2, { what: 'an echo after the beat' });
+
+    const burst = Array.from({ length: 300 }, (_, i) => `frame ${i}`);
+    for (const frame of burst) {
+      session.send(frame);
+      oldSession.send(frame);
+    }
+    const echoes = burst.map((frame) => `echo:${frame}`);
+    const expected = ['echo:hello', 'echo:after the beat', ...echoes];
+    await waitFor(() => seen.frames.length === 302 && oldSeen.frames.length === 301, {
+      timeoutMs: 30_000,
+      what: '300 echoes on both sessions',
+    });
+    assert.deepEqual(seen.frames, expected);
+    assert.deepEqual(oldSeen.frames, ['echo:hello', ...echoes]);
+    assert.equal(seen.closed(), undefined);
+    assert.equal(oldSeen.closed(), undefined);
+
+    // The burst left the signal node in one turn: one batch (a batch is cut at 256 KB, far above 300 frames).
+    const up = signal.framesTo(room.endpoint.nodeId);
+    assert.deepEqual(up.payloads, ['hello', 'after the beat', ...burst]);
+    assert.ok(up.batches >= 1, 'the burst went in a batch');
+    assert.ok(up.carriers < 20, `${up.carriers} bus messages carried 302 frames`);
+    // The echoes were batched as the room node read the burst, which arrived in one message.
+    const down = room.framesTo(signal.endpoint.nodeId);
+    assert.deepEqual(down.payloads, expected);
+    assert.ok(down.carriers < 20, `${down.carriers} bus messages carried 302 echoes`);
+    // A node without batches (an older one) neither sends nor is sent any.
+    const oldUp = oldSignal.framesTo(room.endpoint.nodeId);
+    assert.deepEqual([oldUp.batches, oldUp.carriers], [0, 301]);
+    const oldDown = room.framesTo(oldSignal.endpoint.nodeId);
+    assert.deepEqual(oldDown.payloads, ['echo:hello', ...echoes]);
+    assert.equal(oldDown.batches, 0);
+    session.close(CloseCode.NORMAL, 'done');
+    oldSession.close(CloseCode.NORMAL, 'done');
+  });
+});
+
+describe('relay message codec', () => {
+  it('reads a batch, dropping a malformed message inside it alone', () => {
+    const frame = (seq: number) =>
+      encodeRelayMessage({ type: 'relay.frame', session: 's1', from: 'n1', seq, payload: `p${seq}` });
+    const text = encodeRelayBatch('n1', [frame(1), '{"type":"relay.frame","from":"n1"}', frame(2)]);
+    const batch = decodeRelayMessage(text);
+    assert.equal(batch?.type, 'relay.batch');
+    assert.deepEqual(
+      batch?.type === 'relay.batch' && batch.messages.map((m) => (m.type === 'relay.frame' ? m.seq : -1)),
+      [1, 2],
+    );
+    assert.equal(decodeRelayMessage('{"type":"relay.batch","from":"n1","messages":{}}'), undefined);
+    // A batch inside a batch is not a message the relay sends: dropped.
+    const nested = encodeRelayBatch('n1', [text]);
+    assert.deepEqual(decodeRelayMessage(nested), { type: 'relay.batch', from: 'n1', messages: [] });
   });
 });
