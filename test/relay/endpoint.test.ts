@@ -4,11 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { TokenClaims } from '../../src/auth/token.js';
 import { RelayEndpoint, type RelayEndpointOptions } from '../../src/relay/relay-endpoint.js';
-import {
-  decodeRelayMessage,
-  encodeRelayBatch,
-  encodeRelayMessage,
-} from '../../src/relay/relay-messages.js';
+import { decodeRelayMessage, encodeRelayBatch, encodeRelayMessage } from '../../src/relay/relay-messages.js';
 import type { RelaySession } from '../../src/relay/relay-session.js';
 import type { Router } from '../../src/routing/types.js';
 import { CloseCode } from '../../src/signal/close-codes.js';
@@ -375,7 +371,9 @@ describe('relay endpoints over the Redis router on a real redis-server', () => {
     session.send('hello');
     oldSession.send('hello');
     await waitFor(() => seen.frames.length === 1 && oldSeen.frames.length === 1, { what: 'first echoes' });
-    await waitFor(() => room.framesTo(signal.endpoint.nodeId).messages >= 2, { what: 'a beat from the room node' });
+    await waitFor(() => room.framesTo(signal.endpoint.nodeId).messages >= 2, {
+      what: 'a beat from the room node',
+    });
     // The room node's channel keeps order: once this echo is back, the beat published before it was read.
     session.send('after the beat');
     await waitFor(() => seen.frames.length === 2, { what: 'an echo after the beat' });
