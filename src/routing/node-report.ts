@@ -26,13 +26,13 @@ export interface NodeFilter {
 export function nodeListing(node: NodeView, config: Config, now = Date.now()): NodeListing {
   const statsAge = Math.max(0, now - node.stats.updated_at);
   const staleAfterMs = 2 * config.node_stats.update_interval * 1000;
-  return {
-    ...node,
+  // Object.assign rather than spread: see ClusterView.viewOf.
+  return Object.assign({}, node, {
     address: node.url || `${node.ip}:${node.http_port}`,
     stats_age_ms: statsAge,
     dead: !node.alive,
     stale: node.alive && statsAge > staleAfterMs,
-  };
+  });
 }
 
 /** Every registered node (dead ones too, marked), filtered by region and state. */
