@@ -6,7 +6,7 @@
  *
  * 1. hop: one publisher (360p VP8 and Opus) on the home node, one subscriber on the home and one on a leg (another
  *    region's node): p50/p99 latency of each and what the pipe hop adds, video and audio.
- * 2. pipe bit rate: lkc_span_pipe_bytes of the home (out) and the leg (in) over the same window, per piped track,
+ * 2. pipe bit rate: lkc_span_pipe_bytes_total of the home (out) and the leg (in) over the same window, per piped track,
  *    beside the publisher's RTP bit rate.
  * 3. setup: from the first consumer on a leg running (resumed) on a video track of the home until its first keyframe came
  *    through the pipe (the leg's lkc_span_pipe_setup_seconds, one sample at a time so each is exact), on new legs
@@ -244,7 +244,7 @@ async function hop(
   const publisherVideoBps = bps(p0.sent.video.bytes, p1.sent.video.bytes);
   const publisherAudioBps = bps(p0.sent.audio.bytes, p1.sent.audio.bytes);
   const tracks = p1.sent.video.tracks + p1.sent.audio.tracks;
-  const homeOutBps = bps(ma0('lkc_span_pipe_bytes', out), ma1('lkc_span_pipe_bytes', out));
+  const homeOutBps = bps(ma0('lkc_span_pipe_bytes_total', out), ma1('lkc_span_pipe_bytes_total', out));
   const publisherBps = publisherVideoBps + publisherAudioBps;
   const figures: HopFigures = {
     home: homeFigures,
@@ -256,7 +256,7 @@ async function hop(
     pipe: {
       tracks,
       homeOutBps,
-      legInBps: bps(mb0('lkc_span_pipe_bytes', inward), mb1('lkc_span_pipe_bytes', inward)),
+      legInBps: bps(mb0('lkc_span_pipe_bytes_total', inward), mb1('lkc_span_pipe_bytes_total', inward)),
       perTrackBps: homeOutBps / tracks,
       publisherBps,
       publisherPerTrackBps: publisherBps / tracks,
@@ -607,7 +607,7 @@ async function main(): Promise<void> {
         ],
       ),
     );
-    print(`\n2. inter-node bit rate (lkc_span_pipe_bytes) beside the publisher's RTP, same window`);
+    print(`\n2. inter-node bit rate (lkc_span_pipe_bytes_total) beside the publisher's RTP, same window`);
     const p = hopFigures.pipe;
     print(
       table(

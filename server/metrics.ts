@@ -108,7 +108,7 @@ export class NodeMetrics {
       },
     });
     new Counter({
-      name: 'lkc_span_pipe_bytes',
+      name: 'lkc_span_pipe_bytes_total',
       help: "Bytes through the pipes of this node's parts of spanning rooms (RTP, RTCP and retransmissions), by direction (out: to other nodes), read from the pipe transports' counters at scrape time",
       labelNames: ['direction'],
       registers,

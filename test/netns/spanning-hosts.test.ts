@@ -66,6 +66,25 @@ describe('a room spanning two hosts in two regions (room.span: region)', { skip:
   });
 
   it('each browser joins its own region’s node and decodes the other through an SRTP pipe between the hosts', async (t) => {
+    // Each node's own view must hold it first: until west's does, west could place the room on east; until east's
+    // does, east could open no leg on itself and bob would join the home (as test/span/two-regions saw in CI).
+    for (const node of [west, east]) {
+      const region = REGION[node.host]!;
+      let answer: unknown;
+      await waitFor(
+        async () => {
+          const placed = await client.call('http', {
+            method: 'POST',
+            url: `${node.url}/admin/registry/place`,
+            headers: { authorization: `Bearer ${await testToken()}`, 'content-type': 'application/json' },
+            body: { room: `${ROOM}-${region}`, origin_region: region, dry_run: true },
+          });
+          answer = placed.body;
+          return placed.status === 200 && placed.body?.placement?.node?.id === node.id;
+        },
+        { what: () => `${node.host} placing a room of ${region} on itself (${JSON.stringify(answer)})` },
+      );
+    }
     const created = await client.call('http', {
       method: 'POST',
       url: `${west.url}/admin/rooms`,

@@ -98,16 +98,16 @@ describe("a spanning room's pipe metrics: bytes through the pipes and the setup 
     // Media crosses: the home's pipe sends what the leg's receives, and the counters only grow.
     await waitFor(
       async () =>
-        (await metric(west, 'lkc_span_pipe_bytes', { direction: 'out' })) > 20_000 &&
-        (await metric(east, 'lkc_span_pipe_bytes', { direction: 'in' })) > 20_000,
+        (await metric(west, 'lkc_span_pipe_bytes_total', { direction: 'out' })) > 20_000 &&
+        (await metric(east, 'lkc_span_pipe_bytes_total', { direction: 'in' })) > 20_000,
       { timeoutMs: 15_000, what: 'the pipe to carry 20 kB each way it is counted' },
     );
-    const out1 = await metric(west, 'lkc_span_pipe_bytes', { direction: 'out' });
-    const in1 = await metric(east, 'lkc_span_pipe_bytes', { direction: 'in' });
-    await waitFor(async () => (await metric(west, 'lkc_span_pipe_bytes', { direction: 'out' })) > out1, {
+    const out1 = await metric(west, 'lkc_span_pipe_bytes_total', { direction: 'out' });
+    const in1 = await metric(east, 'lkc_span_pipe_bytes_total', { direction: 'in' });
+    await waitFor(async () => (await metric(west, 'lkc_span_pipe_bytes_total', { direction: 'out' })) > out1, {
       what: "the home's pipe bytes out to grow",
     });
-    assert.ok((await metric(east, 'lkc_span_pipe_bytes', { direction: 'in' })) >= in1);
+    assert.ok((await metric(east, 'lkc_span_pipe_bytes_total', { direction: 'in' })) >= in1);
 
     // The viewer leaves; after the grace the home pauses the pipe's video; the next viewer is a second setup.
     await first.stop();
