@@ -104,9 +104,12 @@ describe("a spanning room's pipe metrics: bytes through the pipes and the setup 
     );
     const out1 = await metric(west, 'lkc_span_pipe_bytes_total', { direction: 'out' });
     const in1 = await metric(east, 'lkc_span_pipe_bytes_total', { direction: 'in' });
-    await waitFor(async () => (await metric(west, 'lkc_span_pipe_bytes_total', { direction: 'out' })) > out1, {
-      what: "the home's pipe bytes out to grow",
-    });
+    await waitFor(
+      async () => (await metric(west, 'lkc_span_pipe_bytes_total', { direction: 'out' })) > out1,
+      {
+        what: "the home's pipe bytes out to grow",
+      },
+    );
     assert.ok((await metric(east, 'lkc_span_pipe_bytes_total', { direction: 'in' })) >= in1);
 
     // The viewer leaves; after the grace the home pauses the pipe's video; the next viewer is a second setup.
