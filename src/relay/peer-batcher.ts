@@ -11,7 +11,7 @@ import { encodeRelayBatch } from './relay-messages.js';
 export type BusSend = (peer: string, text: string) => Promise<number | undefined>;
 
 /** A batch is cut here (in characters of encoded messages) and the rest goes in the next publish of the turn. */
-export const MAX_BATCH_CHARS = 256 * 1024;
+const MAX_BATCH_CHARS = 256 * 1024;
 
 interface Waiter {
   resolve: (heard: number | undefined) => void;
@@ -31,7 +31,6 @@ export class PeerBatcher {
   constructor(
     private readonly from: string,
     private readonly send: BusSend,
-    private readonly maxChars = MAX_BATCH_CHARS,
   ) {}
 
   /** Queues an encoded message for `peer`; settles with its batch's publish. */
@@ -43,7 +42,7 @@ export class PeerBatcher {
         this.pending.set(peer, batches);
       }
       let last = batches.at(-1);
-      if (!last || (last.encoded.length > 0 && last.chars + encoded.length > this.maxChars)) {
+      if (!last || (last.encoded.length > 0 && last.chars + encoded.length > MAX_BATCH_CHARS)) {
         last = { encoded: [], waiters: [], chars: 0 };
         batches.push(last);
       }
@@ -56,13 +55,6 @@ export class PeerBatcher {
         setImmediate(() => this.flush());
       }
     });
-  }
-
-  /** Messages queued and not yet handed to the bus. */
-  get queued(): number {
-    let n = 0;
-    for (const batches of this.pending.values()) for (const batch of batches) n += batch.encoded.length;
-    return n;
   }
 
   /** Hands everything queued to the bus now (also run after each turn). */

@@ -118,21 +118,17 @@ export function decodeRelayMessage(raw: unknown): RelayMessage | undefined {
       return undefined;
     }
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const m = value as Record<string, unknown>;
-  if (!isString(m.from)) return undefined;
-  if (m.type === 'relay.batch') {
-    if (!Array.isArray(m.messages)) return undefined;
-    // A malformed message inside is dropped alone, as it would be on its own; the session's sequence numbers
-    // then close the session it belonged to, and the rest of the batch is delivered.
-    const messages: SingleRelayMessage[] = [];
-    for (const inner of m.messages) {
-      const decoded = decodeSingle(inner);
-      if (decoded) messages.push(decoded);
-    }
-    return { type: 'relay.batch', from: m.from, messages };
+  const m = value as Record<string, unknown> | null;
+  if (typeof m !== 'object' || m === null || m.type !== 'relay.batch') return decodeSingle(value);
+  if (!isString(m.from) || !Array.isArray(m.messages)) return undefined;
+  // A malformed message inside is dropped alone, as it would be on its own; the session's sequence numbers then
+  // close the session it belonged to, and the rest of the batch is delivered.
+  const messages: SingleRelayMessage[] = [];
+  for (const inner of m.messages) {
+    const decoded = decodeSingle(inner);
+    if (decoded) messages.push(decoded);
   }
-  return decodeSingle(m);
+  return { type: 'relay.batch', from: m.from, messages };
 }
 
 function decodeSingle(value: unknown): SingleRelayMessage | undefined {

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { TokenClaims } from '../../src/auth/token.js';
-import { RelayEndpoint, type RelayEndpointOptions } from '../../src/relay/relay-endpoint.js';
+import { type RelayBus, RelayEndpoint, type RelayEndpointOptions } from '../../src/relay/relay-endpoint.js';
 import { decodeRelayMessage, encodeRelayBatch, encodeRelayMessage } from '../../src/relay/relay-messages.js';
 import type { RelaySession } from '../../src/relay/relay-session.js';
 import type { Router } from '../../src/routing/types.js';
@@ -46,13 +46,16 @@ describe('relay endpoints over the Redis router on a real redis-server', () => {
   const children: ChildProcess[] = [];
   let nextNode = 0;
 
-  /** An endpoint in this process, listening on its own node channel. */
-  async function node(options: Partial<RelayEndpointOptions> = {}): Promise<RelayEndpoint> {
+  /** An endpoint in this process, listening on its own node channel; `bus` wraps what it publishes through. */
+  async function node(
+    options: Partial<RelayEndpointOptions> = {},
+    bus: (router: Router) => RelayBus = (router) => router,
+  ): Promise<RelayEndpoint> {
     const router = await connectRouter(redis.port);
     routers.push(router);
     const endpoint = new RelayEndpoint({
       nodeId: `node-${++nextNode}`,
-      bus: router,
+      bus: bus(router),
       heartbeatMs: 100,
       peerTimeoutMs: 500,
       gapTimeoutMs: 300,
@@ -310,24 +313,13 @@ describe('relay endpoints over the Redis router on a real redis-server', () => {
 
   /** A node whose every bus message is recorded as it goes out. */
   async function recordingNode(options: Partial<RelayEndpointOptions> = {}) {
-    const router = await connectRouter(redis.port);
-    routers.push(router);
     const published: { peer: string; message: Record<string, unknown> }[] = [];
-    const endpoint = new RelayEndpoint({
-      nodeId: `node-${++nextNode}`,
-      bus: {
-        publish: (peer, text) => {
-          published.push({ peer, message: JSON.parse(text) as Record<string, unknown> });
-          return router.publish(peer, text);
-        },
+    const endpoint = await node({ peerTimeoutMs: 30_000, ...options }, (router) => ({
+      publish: (peer, text) => {
+        published.push({ peer, message: JSON.parse(text) as Record<string, unknown> });
+        return router.publish(peer, text);
       },
-      heartbeatMs: 100,
-      peerTimeoutMs: 30_000,
-      ...options,
-    });
-    await attach(router, endpoint);
-    endpoint.start();
-    endpoints.push(endpoint);
+    }));
     /** The frames it sent to `peer`, alone or in batches, and how many bus messages carried them. */
     const framesTo = (peer: string) => {
       const toPeer = published.filter((p) => p.peer === peer).map((p) => p.message);
